@@ -1,0 +1,1 @@
+"""Partner authentication: client credentials -> JWT bearer tokens, and revocation."""

@@ -1,0 +1,160 @@
+"""The ``acctsync`` command line.
+
+acctsync serve [--host H] [--port P]   API (+ jobs and the embedded sandbox on the default)
+acctsync worker                        scheduler + job worker (multi-node)
+acctsync sandbox [--host H] [--port P] the Codat-compatible sandbox alone
+acctsync db upgrade | db revision -m M  migrations
+acctsync partner create --name N       a partner and its client credentials (shown once)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from app.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("acctsync")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"acctsync: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from app.db.config import sqlalchemy_config, upgrade_database
+
+    settings = _settings()
+    if args.db_command == "upgrade":
+        upgrade_database(settings.database_url, args.revision)
+        print(f"database upgraded to {args.revision}")
+        return 0
+    from advanced_alchemy.alembic.commands import AlembicCommands
+
+    AlembicCommands(sqlalchemy_config(settings.database_url)).revision(
+        message=args.message, autogenerate=True
+    )
+    return 0
+
+
+def cmd_partner(args: argparse.Namespace) -> int:
+    from app.auth.service import create_partner
+    from app.db.engine import create_engine, create_sessionmaker
+
+    settings = _settings()
+    if settings.is_sqlite:
+        from app.db.config import upgrade_database
+
+        upgrade_database(settings.database_url)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                created = await create_partner(session, args.name)
+        finally:
+            await engine.dispose()
+        print(f"partner_id={created.partner_id}")
+        print(f"client_id={created.client_id}")
+        print(f"client_secret={created.client_secret}")
+        print("(the secret is shown only once)", file=sys.stderr)
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from app.runtime import build_service_app
+
+    settings = _settings()
+    _logging(settings)
+    if settings.is_sqlite:
+        from app.db.config import upgrade_database
+
+        upgrade_database(settings.database_url)
+    app = build_service_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.runtime import run_worker
+
+    settings = _settings()
+    _logging(settings)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import uvicorn
+    from app.runtime import build_standalone_sandbox
+
+    settings = _settings()
+    _logging(settings)
+    uvicorn.run(build_standalone_sandbox(settings, args), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acctsync", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (and jobs + sandbox on the embedded default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the scheduler and job worker")
+    worker.set_defaults(func=cmd_worker)
+
+    sandbox = sub.add_parser("sandbox", help="run the Codat-compatible sandbox alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+    sandbox.add_argument("--webhook-url", default=None, help="where to send webhooks")
+    sandbox.add_argument("--rate-429", type=float, default=0.0)
+    sandbox.add_argument("--rate-5xx", type=float, default=0.0)
+    sandbox.add_argument("--latency-ms", type=int, default=0)
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    rev = db_sub.add_parser("revision", help="autogenerate a migration (development)")
+    rev.add_argument("-m", "--message", required=True)
+    db.set_defaults(func=cmd_db)
+
+    partner = sub.add_parser("partner", help="partners")
+    partner_sub = partner.add_subparsers(dest="partner_command", required=True)
+    create = partner_sub.add_parser("create", help="create a partner and print its credentials")
+    create.add_argument("--name", required=True)
+    partner.set_defaults(func=cmd_partner)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``acctsync`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Service configuration, read once from ``ACCTSYNC_*`` environment variables.
+
+Every setting is documented in the README's configuration table. A missing or malformed
+setting raises :class:`ConfigError` naming the variable, and the CLI turns that into a
+one-line message and exit code 2 before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+PREFIX = "ACCTSYNC_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/acctsync.db"
+#: Placeholder secret of the embedded default. Refused when ``ACCTSYNC_ENV=production``.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+ROLES = ("all", "api", "worker")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; ``name`` is the full variable name."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The service's settings (see the README's table for each variable)."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEV_SECRET_KEY
+    env: str = "development"
+    role: str = "all"
+    public_url: str = "http://127.0.0.1:8000"
+    codat_base_url: str | None = None  # None: the embedded sandbox at {public_url}/sandbox
+    codat_webhook_secret: tuple[str, ...] = ()
+    codat_webhook_auth: str | None = None
+    sandbox_api_key: str = "sandbox"
+    token_ttl_seconds: int = 3600
+    pull_interval_seconds: int = 3600
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default (single process)."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_sandbox(self) -> bool:
+        """True when no provider URL is configured: ``serve`` mounts the sandbox in-process."""
+        return self.codat_base_url is None
+
+    @property
+    def provider_base_url(self) -> str:
+        """The Codat-compatible base URL the provider client talks to."""
+        return self.codat_base_url or f"{self.public_url}/sandbox"
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _int(name: str, value: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(name, f"must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {number}")
+    return number
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``).
+
+    Raises:
+        ConfigError: a variable is malformed (bad URL, non-integer, unknown role, a webhook
+            secret without the ``whsec_`` prefix, a short secret key) or required and missing
+            (``ACCTSYNC_SECRET_KEY`` when ``ACCTSYNC_ENV=production``).
+    """
+    env = os.environ if environ is None else environ
+
+    def get(key: str) -> str | None:
+        value = env.get(PREFIX + key)
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    values: dict[str, object] = {}
+    if (url := get("DATABASE_URL")) is not None:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ConfigError(
+                PREFIX + "DATABASE_URL",
+                "must start with sqlite+aiosqlite:// or postgresql+psycopg://",
+            )
+        values["database_url"] = url
+    mode = get("ENV") or "development"
+    if mode not in ("development", "production", "test"):
+        raise ConfigError(PREFIX + "ENV", "must be development, production or test")
+    values["env"] = mode
+    secret = get("SECRET_KEY")
+    if secret is None and mode == "production":
+        raise ConfigError(PREFIX + "SECRET_KEY", "is required when ACCTSYNC_ENV=production")
+    if secret is not None:
+        if len(secret) < 32:
+            raise ConfigError(PREFIX + "SECRET_KEY", "must be at least 32 characters")
+        values["secret_key"] = secret
+    if (role := get("ROLE")) is not None:
+        if role not in ROLES:
+            raise ConfigError(PREFIX + "ROLE", f"must be one of {', '.join(ROLES)}")
+        values["role"] = role
+    if (public := get("PUBLIC_URL")) is not None:
+        values["public_url"] = _url(PREFIX + "PUBLIC_URL", public)
+    if (codat := get("CODAT_BASE_URL")) is not None:
+        values["codat_base_url"] = _url(PREFIX + "CODAT_BASE_URL", codat)
+    if (secrets := get("CODAT_WEBHOOK_SECRET")) is not None:
+        items = tuple(s for s in (p.strip() for p in secrets.split(",")) if s)
+        for item in items:
+            if not item.startswith("whsec_"):
+                raise ConfigError(
+                    PREFIX + "CODAT_WEBHOOK_SECRET",
+                    "each comma-separated secret must start with whsec_",
+                )
+        values["codat_webhook_secret"] = items
+    if (auth := get("CODAT_WEBHOOK_AUTH")) is not None:
+        values["codat_webhook_auth"] = auth
+    if (key := get("SANDBOX_API_KEY")) is not None:
+        values["sandbox_api_key"] = key
+    if (ttl := get("TOKEN_TTL_SECONDS")) is not None:
+        values["token_ttl_seconds"] = _int(PREFIX + "TOKEN_TTL_SECONDS", ttl, 60)
+    if (interval := get("PULL_INTERVAL_SECONDS")) is not None:
+        values["pull_interval_seconds"] = _int(PREFIX + "PULL_INTERVAL_SECONDS", interval, 1)
+    if (level := get("LOG_LEVEL")) is not None:
+        if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(PREFIX + "LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+        values["log_level"] = level.upper()
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Persistence: the engine, the models and the migrations."""

@@ -1,0 +1,1 @@
+"""Entities (the partner's customers) and their accounting settings."""

@@ -1,0 +1,124 @@
+"""Entity bodies, in Monite's shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+import msgspec
+
+from app.schemas import CountryCode, CurrencyCode, Request, Response
+
+EntityType = Literal["organization", "individual"]
+
+
+class Address(Request):
+    """An address; ``country`` is ISO 3166-1 alpha-2."""
+
+    country: CountryCode
+    city: str
+    postal_code: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    state: str | None = None
+
+
+class Organization(Request):
+    legal_name: str
+
+
+class Individual(Request):
+    first_name: str
+    last_name: str
+
+
+class EntityCreate(Request):
+    """Monite's create-entity body plus an optional ``currency`` (ISO 4217, default EUR)."""
+
+    type: EntityType
+    email: str | None = None
+    address: Address | None = None
+    organization: Organization | None = None
+    individual: Individual | None = None
+    currency: CurrencyCode | None = None
+
+
+class EntityUpdate(Request):
+    """Partial update; omitted fields keep their value."""
+
+    email: str | None = None
+    address: Address | None = None
+    organization: Organization | None = None
+    individual: Individual | None = None
+    currency: CurrencyCode | None = None
+
+
+class AddressOut(Response):
+    country: str
+    city: str
+    postal_code: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    state: str | None = None
+
+
+class OrganizationOut(Response):
+    legal_name: str
+
+
+class IndividualOut(Response):
+    first_name: str
+    last_name: str
+
+
+class EntityOut(Response):
+    id: uuid.UUID
+    type: EntityType
+    status: str
+    currency: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    email: str | None = None
+    address: AddressOut | None = None
+    organization: OrganizationOut | None = None
+    individual: IndividualOut | None = None
+
+
+class LedgerAccountIds(Request):
+    products: uuid.UUID | None = None
+
+
+class TaxIds(Request):
+    deductions: uuid.UUID | None = None
+
+
+class AccountingSettings(Request):
+    """Entity defaults used by push validation (Monite ``accounting`` settings)."""
+
+    ledger_account_ids: LedgerAccountIds | None = None
+    tax_ids: TaxIds | None = None
+
+
+class EntitySettings(Request):
+    accounting: AccountingSettings | None = None
+
+
+class LedgerAccountIdsOut(Response):
+    products: uuid.UUID | None
+
+
+class TaxIdsOut(Response):
+    deductions: uuid.UUID | None
+
+
+class AccountingSettingsOut(Response):
+    ledger_account_ids: LedgerAccountIdsOut
+    tax_ids: TaxIdsOut
+
+
+class EntitySettingsOut(Response):
+    accounting: AccountingSettingsOut
+
+
+UNSET = msgspec.UNSET

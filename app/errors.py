@@ -1,0 +1,134 @@
+"""Error bodies, as in Monite's API (API.md "Errors").
+
+Every 4xx/5xx answers ``{"error": {"message": "..."}}``, except validation (422), which
+answers ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``. Services raise the
+exceptions below; the handlers turn them (and Litestar's own) into those bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("acctsync.api")
+
+
+class ApiError(HTTPException):
+    """An error with a status code and a message a caller can act on."""
+
+    status_code = 400
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(detail=message, status_code=status_code or self.status_code)
+
+
+class NotFound(ApiError):
+    """404: the object does not exist for this entity (or belongs to another)."""
+
+    status_code = 404
+
+
+class Conflict(ApiError):
+    """409: the request conflicts with the object's current state."""
+
+    status_code = 409
+
+
+class Unprocessable(HTTPException):
+    """422 with field details: ``errors`` is ``[(loc, msg, type), ...]``."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[tuple[list[str | int], str, str]]) -> None:
+        super().__init__(detail=errors[0][1] if errors else "validation error")
+        self.errors = errors
+
+    @classmethod
+    def field(cls, loc: list[str | int], msg: str, type_: str = "value_error") -> Unprocessable:
+        """A 422 about one field, e.g. ``Unprocessable.field(["body", "currency"], "...")``."""
+        return cls([(loc, msg, type_)])
+
+
+def _error(status: int, message: str) -> Response[Any]:
+    return Response({"error": {"message": message}}, status_code=status, media_type=MediaType.JSON)
+
+
+def _detail(items: list[dict[str, Any]]) -> Response[Any]:
+    return Response({"detail": items}, status_code=422, media_type=MediaType.JSON)
+
+
+def _loc_from_litestar(item: dict[str, Any]) -> list[str | int]:
+    source = item.get("source") or "body"
+    key = item.get("key")
+    loc: list[str | int] = [source]
+    if key:
+        loc.extend(int(p) if p.isdigit() else p for p in str(key).split("."))
+    return loc
+
+
+def _litestar_validation(exc: ValidationException) -> Response[Any]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    message = str(exc.detail)
+    if not extra and ("JSON is malformed" in message or "malformed" in message.lower()):
+        return _error(400, "Malformed JSON body")
+    items = []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        msg = str(item.get("message", "invalid value"))
+        if "JSON is malformed" in msg or "Input data was truncated" in msg:
+            return _error(400, f"Malformed JSON body: {msg}")
+        path = ""
+        if "at `$." in msg:
+            msg, _, rest = msg.partition(" - at `$.")
+            path = rest.rstrip("`")
+        loc = _loc_from_litestar(item)
+        if path:
+            loc.extend(
+                int(p) if p.isdigit() else p
+                for p in path.replace("[", ".").replace("]", "").split(".")
+                if p
+            )
+        kind = "missing" if "missing required field" in msg.lower() else "value_error"
+        if msg.startswith("Object contains unknown field"):
+            kind = "extra_forbidden"
+            field_name = msg.split("`")[1] if "`" in msg else ""
+            if field_name:
+                loc.append(field_name)
+        elif "missing required field" in msg.lower() and "`" in msg:
+            loc.append(msg.split("`")[1])
+        items.append({"loc": loc, "msg": msg, "type": kind})
+    if not items:
+        items.append({"loc": ["body"], "msg": message, "type": "value_error"})
+    return _detail(items)
+
+
+def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Turn any exception into Monite's error body; 5xx are logged with the request id."""
+    if isinstance(exc, Unprocessable):
+        return _detail([{"loc": loc, "msg": msg, "type": t} for loc, msg, t in exc.errors])
+    if isinstance(exc, ValidationException):
+        return _litestar_validation(exc)
+    if isinstance(exc, NotAuthorizedException):
+        return _error(401, str(exc.detail) or "Not authenticated")
+    if isinstance(exc, PermissionDeniedException):
+        return _error(403, str(exc.detail))
+    if isinstance(exc, NotFoundException) and not isinstance(exc, NotFound):
+        return _error(404, str(exc.detail) or "Not found")
+    if isinstance(exc, HTTPException):
+        return _error(exc.status_code, str(exc.detail))
+    log.exception(
+        "unhandled error",
+        extra={"request_id": request.scope.get("state", {}).get("request_id")},
+    )
+    return _error(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")

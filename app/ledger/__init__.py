@@ -1,0 +1,1 @@
+"""Pulled ledger accounts and tax rates (read-only in the API)."""

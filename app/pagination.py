@@ -1,0 +1,168 @@
+"""Cursor pagination, as in Monite (API.md "Pagination").
+
+A page is ``{data, next_pagination_token, prev_pagination_token}``. A token is an HMAC-signed,
+URL-safe blob that carries the original query (filters, sort, order), the entity it was made
+for, the direction and the keyset position (sort value, id) of the row it continues from. With a
+token, every other parameter except ``limit`` is ignored. A token that was tampered with, made
+for another entity or for another list is a 422 on ``pagination_token``.
+
+Keyset ("seek") pagination, not offsets: a page deep in the list costs the same as the first,
+given an index on ``(scope..., sort column, id)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.errors import Unprocessable
+
+T = TypeVar("T")
+TOKEN_LOC: list[str | int] = ["query", "pagination_token"]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """A page of a list endpoint."""
+
+    data: list[T]
+    next_pagination_token: str | None = None
+    prev_pagination_token: str | None = None
+
+
+class _Cursor(msgspec.Struct, array_like=True):
+    list_name: str
+    scope: str
+    query: dict[str, Any]
+    direction: str  # "next" | "prev"
+    value: Any
+    id: str
+
+
+class Paginator:
+    """Signs and reads tokens with a key derived from the service secret."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+
+    def encode(self, cursor: _Cursor) -> str:
+        payload = msgspec.msgpack.encode(cursor)
+        return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
+
+    def decode(self, token: str, list_name: str, scope: str) -> _Cursor:
+        """Read a token made for ``list_name`` within ``scope`` (the entity id).
+
+        Raises:
+            Unprocessable: malformed, tampered with, or made for another list or entity.
+        """
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            mac, payload = raw[:16], raw[16:]
+            if not hmac.compare_digest(mac, self._sign(payload)):
+                raise ValueError
+            cursor = msgspec.msgpack.decode(payload, type=_Cursor)
+        except (ValueError, msgspec.DecodeError):
+            raise Unprocessable.field(TOKEN_LOC, "invalid pagination token") from None
+        if cursor.list_name != list_name or cursor.scope != scope:
+            raise Unprocessable.field(
+                TOKEN_LOC, "pagination token belongs to another list or entity"
+            )
+        return cursor
+
+    async def page(
+        self,
+        session: AsyncSession,
+        stmt: Select[Any],
+        *,
+        list_name: str,
+        scope: str,
+        query: dict[str, Any],
+        sort_col: InstrumentedAttribute[Any],
+        id_col: InstrumentedAttribute[Any],
+        order: str,
+        limit: int,
+        token: str | None,
+    ) -> tuple[Sequence[Any], str | None, str | None, dict[str, Any]]:
+        """Run one page of ``stmt`` (already filtered by scope and query).
+
+        Returns ``(rows, next_token, prev_token, query)`` where ``query`` is the one in force
+        (the token's, when a token was given, so the caller can re-apply its filters).
+        """
+        direction = "next"
+        after: tuple[Any, Any] | None = None
+        if token:
+            cursor = self.decode(token, list_name, scope)
+            query, direction = cursor.query, cursor.direction
+            order = query.get("order", order)
+            after = (_decode_value(cursor.value), uuid.UUID(cursor.id))
+        ascending = order == "asc"
+        forward = direction == "next"
+        scan_ascending = ascending == forward
+        if after is not None:
+            value, last_id = after
+            if scan_ascending:
+                cond = or_(sort_col > value, and_(sort_col == value, id_col > last_id))
+            else:
+                cond = or_(sort_col < value, and_(sort_col == value, id_col < last_id))
+            stmt = stmt.where(cond)
+        if scan_ascending:
+            stmt = stmt.order_by(sort_col.asc(), id_col.asc())
+        else:
+            stmt = stmt.order_by(sort_col.desc(), id_col.desc())
+        rows = list((await session.execute(stmt.limit(limit + 1))).scalars().all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if not forward:
+            rows.reverse()
+        next_token = prev_token = None
+        key = sort_col.key
+
+        def make(direction: str, row: Any) -> str:
+            return self.encode(
+                _Cursor(
+                    list_name,
+                    scope,
+                    query,
+                    direction,
+                    _encode_value(getattr(row, key)),
+                    str(row.id),
+                )
+            )
+
+        if rows:
+            has_next = more if forward else after is not None
+            has_prev = after is not None if forward else more
+            if has_next:
+                next_token = make("next", rows[-1])
+            if has_prev:
+                prev_token = make("prev", rows[0])
+        return rows, next_token, prev_token, query
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, uuid.UUID):
+        return {"uuid": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return dt.datetime.fromisoformat(value["dt"])
+        if "uuid" in value:
+            return uuid.UUID(value["uuid"])
+    return value

@@ -1,0 +1,1 @@
+"""Partner settings: the provider and its API key (encrypted at rest, write-only)."""

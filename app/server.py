@@ -1,0 +1,125 @@
+"""The one place that wires the application: routes, plugins, state, middleware."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.routes import AuthController
+from app.auth.security import build_jwt_auth
+from app.config import Settings
+from app.crypto import SecretBox, derive_key
+from app.db.config import sqlalchemy_config
+from app.db.engine import create_engine, create_sessionmaker
+from app.deps import provide_entity, provide_principal
+from app.entities.routes import EntityController
+from app.errors import exception_handler
+from app.health.routes import live, ready
+from app.pagination import Paginator
+from app.partners.routes import PartnerSettingsController
+
+log = logging.getLogger("acctsync")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every HTTP response an ``x-request-id`` (the caller's, or a new one) and echo
+    ``x-monite-version``."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        request_id = headers.get(b"x-request-id", b"").decode()[:128] or uuid.uuid4().hex
+        version = headers.get(b"x-monite-version")
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableScopeHeaders.from_message(message)
+                out["x-request-id"] = request_id
+                if version:
+                    out["x-monite-version"] = version.decode()
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    openapi_config = None  # type: ignore[assignment]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    extra_routes: list[Any] | None = None,
+    lifespans: list[Callable[[Litestar], Any]] | None = None,
+) -> Litestar:
+    """Build the service's ASGI app.
+
+    ``extra_routes`` lets the CLI mount the embedded sandbox; ``lifespans`` lets it start the
+    job runner. State available to handlers: ``settings``, ``sessionmaker``, ``paginator``,
+    ``jwt_auth``, ``secret_box``.
+    """
+    engine = engine or create_engine(settings.database_url)
+    jwt_auth = build_jwt_auth(derive_key(settings.secret_key, "jwt").hex())
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "sessionmaker": create_sessionmaker(engine),
+            "paginator": Paginator(derive_key(settings.secret_key, "pagination")),
+            "jwt_auth": jwt_auth,
+            "secret_box": SecretBox(settings.secret_key),
+        }
+    )
+    api = Router(
+        path="/",
+        route_handlers=[AuthController, PartnerSettingsController, EntityController],
+        dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "entity": Provide(provide_entity),
+        },
+    )
+
+    @asynccontextmanager
+    async def dispose_engine(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    prometheus = PrometheusConfig(app_name="acctsync", group_path=True)
+    return Litestar(
+        route_handlers=[api, live, ready, MetricsController, *(extra_routes or [])],
+        plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
+        exception_handlers={Exception: exception_handler},
+        middleware=[request_id_middleware, prometheus.middleware],
+        on_app_init=[jwt_auth.on_app_init],
+        lifespan=[*(lifespans or []), dispose_engine],
+        state=state,
+        openapi_config=OpenAPIConfig(
+            title="acctsync",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
