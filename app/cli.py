@@ -126,12 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sandbox = sub.add_parser("sandbox", help="run the Codat-compatible sandbox alone")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8100)
-    sandbox.add_argument("--webhook-url", default=None, help="where to send webhooks")
-    sandbox.add_argument("--rate-429", type=float, default=0.0)
-    sandbox.add_argument("--rate-5xx", type=float, default=0.0)
-    sandbox.add_argument("--latency-ms", type=int, default=0)
+    from sandbox.cli import add_arguments
+
+    add_arguments(sandbox)
     sandbox.set_defaults(func=cmd_sandbox)
 
     db = sub.add_parser("db", help="database migrations")

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
 from app.config import Settings
+from app.connections.routes import ConnectionController
+from app.counterparts.routes import CounterpartController
 from app.crypto import SecretBox, derive_key
 from app.db.config import sqlalchemy_config
 from app.db.engine import create_engine, create_sessionmaker
@@ -30,6 +32,10 @@ from app.errors import exception_handler
 from app.health.routes import live, ready
 from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
+from app.payables.routes import PayableController
+from app.products.routes import ProductController
+from app.receivables.routes import ReceivableController
+from app.webhook_receiver.routes import receive_codat, receive_codat_for_partner
 
 log = logging.getLogger("acctsync")
 
@@ -92,7 +98,16 @@ def create_app(
     )
     api = Router(
         path="/",
-        route_handlers=[AuthController, PartnerSettingsController, EntityController],
+        route_handlers=[
+            AuthController,
+            PartnerSettingsController,
+            EntityController,
+            CounterpartController,
+            ProductController,
+            PayableController,
+            ReceivableController,
+            ConnectionController,
+        ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             "entity": Provide(provide_entity),
@@ -108,7 +123,15 @@ def create_app(
 
     prometheus = PrometheusConfig(app_name="acctsync", group_path=True)
     return Litestar(
-        route_handlers=[api, live, ready, MetricsController, *(extra_routes or [])],
+        route_handlers=[
+            api,
+            receive_codat,
+            receive_codat_for_partner,
+            live,
+            ready,
+            MetricsController,
+            *(extra_routes or []),
+        ],
         plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
         exception_handlers={Exception: exception_handler},
         middleware=[request_id_middleware, prometheus.middleware],

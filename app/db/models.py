@@ -267,6 +267,7 @@ class AccountingConnection(Base):
     last_pull: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     connected_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
 
 
 class ProviderCompany(Base):
@@ -328,7 +329,7 @@ class PulledRecord(Base):
     """A pulled provider record kept as read: contacts, items and documents.
 
     ``data_type`` is Codat's (``customers``, ``suppliers``, ``items``, ``invoices``,
-    ``bills``); ``data`` is the record as the provider sent it. The read-only accounting
+    ``bills``); ``raw`` is the record's JSON as the provider sent it. The read-only accounting
     views (``/v1/accounting/payables`` and ``/receivables``) and push-side lookups read this.
     """
 
@@ -343,7 +344,7 @@ class PulledRecord(Base):
     data_type: Mapped[str] = mapped_column(String(32))
     provider_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the record's JSON as the provider sent it
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_modified_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
 

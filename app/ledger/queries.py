@@ -28,3 +28,18 @@ async def tax_rate_of_entity(
         .join(AccountingConnection, AccountingConnection.id == AccountingTaxRate.connection_id)
         .where(AccountingTaxRate.id == tax_rate_id, AccountingConnection.entity_id == entity_id)
     )
+
+
+async def by_provider_ids(
+    session: AsyncSession, connection_id: uuid.UUID, provider_ids: list[str]
+) -> dict[str, uuid.UUID]:
+    """Our ledger account ids by the provider's account id, for one connection."""
+    if not provider_ids:
+        return {}
+    rows = await session.execute(
+        select(LedgerAccount.provider_id, LedgerAccount.id).where(
+            LedgerAccount.connection_id == connection_id,
+            LedgerAccount.provider_id.in_(provider_ids),
+        )
+    )
+    return {p: i for p, i in rows}

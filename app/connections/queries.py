@@ -1,0 +1,88 @@
+"""Queries of the connections domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AccountingConnection, Entity, ProviderCompany
+
+
+async def get(
+    session: AsyncSession, entity_id: uuid.UUID, connection_id: uuid.UUID
+) -> AccountingConnection | None:
+    return await session.scalar(
+        select(AccountingConnection).where(
+            AccountingConnection.id == connection_id, AccountingConnection.entity_id == entity_id
+        )
+    )
+
+
+async def by_id(session: AsyncSession, connection_id: uuid.UUID) -> AccountingConnection | None:
+    return await session.get(AccountingConnection, connection_id)
+
+
+async def active_of_entity(
+    session: AsyncSession, entity_id: uuid.UUID
+) -> AccountingConnection | None:
+    """The entity's connection that is not ``disconnected`` (at most one exists)."""
+    return await session.scalar(
+        select(AccountingConnection).where(
+            AccountingConnection.entity_id == entity_id,
+            AccountingConnection.status != "disconnected",
+        )
+    )
+
+
+def list_stmt(entity_id: uuid.UUID) -> Select[tuple[AccountingConnection]]:
+    return select(AccountingConnection).where(AccountingConnection.entity_id == entity_id)
+
+
+async def provider_company(session: AsyncSession, entity_id: uuid.UUID) -> ProviderCompany | None:
+    return await session.scalar(
+        select(ProviderCompany).where(ProviderCompany.entity_id == entity_id)
+    )
+
+
+async def by_provider_ids(
+    session: AsyncSession,
+    company_id: str,
+    connection_id: str | None,
+    partner_id: uuid.UUID | None,
+) -> list[AccountingConnection]:
+    """Connections of a provider company (narrowed to a provider connection id when given, and
+    to one partner's entities when ``partner_id`` is set), newest first."""
+    stmt = select(AccountingConnection).where(
+        AccountingConnection.provider_company_id == company_id
+    )
+    if partner_id is not None:
+        stmt = stmt.join(Entity, Entity.id == AccountingConnection.entity_id).where(
+            Entity.partner_id == partner_id
+        )
+    rows = list(
+        (await session.scalars(stmt.order_by(AccountingConnection.created_at.desc()))).all()
+    )
+    if connection_id is None:
+        return rows
+    exact = [r for r in rows if r.provider_connection_id == connection_id]
+    if exact:
+        return exact
+    # A connection made on the company's link page: bind it to our row awaiting one.
+    return [r for r in rows if r.provider_connection_id is None and r.status != "disconnected"][:1]
+
+
+async def with_status(session: AsyncSession, status: str) -> Sequence[AccountingConnection]:
+    return (
+        await session.scalars(
+            select(AccountingConnection).where(AccountingConnection.status == status)
+        )
+    ).all()
+
+
+async def entity_of(session: AsyncSession, connection: AccountingConnection) -> Entity:
+    entity = await session.get(Entity, connection.entity_id)
+    assert entity is not None
+    return entity

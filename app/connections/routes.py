@@ -1,0 +1,98 @@
+"""``/v1/accounting_connections``."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.connections import queries, service
+from app.connections.schemas import ConnectionCreate, ConnectionOut, Message
+from app.db.models import AccountingConnection, Entity
+from app.errors import Conflict
+from app.listing import Limit, Order, Token
+from app.pagination import Page
+
+
+class ConnectionController(Controller):
+    path = "/v1/accounting_connections"
+    tags = ["accounting connections"]
+
+    @post("/", operation_id="post_accounting_connections")
+    async def connect(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        data: ConnectionCreate | None = None,
+    ) -> ConnectionOut:
+        """Connect the entity to an accounting system; answer ``pending_auth`` with the URL
+        where the user authorises it."""
+        platform = data.platform if data is not None else None
+        return service.to_out(await service.connect(db_session, state.providers, entity, platform))
+
+    @get("/", operation_id="get_accounting_connections")
+    async def list_connections(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        limit: Limit = 100,
+        order: Order = "asc",
+        pagination_token: Token = None,
+    ) -> Page[ConnectionOut]:
+        """The entity's connections, including disconnected ones."""
+        rows, nxt, prev, _ = await state.paginator.page(
+            db_session,
+            queries.list_stmt(entity.id),
+            list_name="accounting_connections",
+            scope=str(entity.id),
+            query={"order": order},
+            sort_col=AccountingConnection.created_at,
+            id_col=AccountingConnection.id,
+            order=order,
+            limit=limit,
+            token=pagination_token,
+        )
+        return Page([service.to_out(c) for c in rows], nxt, prev)
+
+    @get("/{connection_id:uuid}", operation_id="get_accounting_connections_id")
+    async def get_one(
+        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+    ) -> ConnectionOut:
+        """One connection."""
+        return service.to_out(await service.get(db_session, entity.id, connection_id))
+
+    @post(
+        "/{connection_id:uuid}/disconnect",
+        operation_id="post_accounting_connections_id_disconnect",
+        status_code=200,
+    )
+    async def disconnect(
+        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
+    ) -> ConnectionOut:
+        """Unlink at the provider and stop pulling."""
+        c = await service.disconnect(db_session, state.providers, entity, connection_id)
+        jobs = state.get("jobs")
+        if jobs is not None and jobs.running:
+            await jobs.remove_pull_schedule(c.id)
+        return service.to_out(c)
+
+    @post(
+        "/{connection_id:uuid}/sync",
+        operation_id="post_accounting_connections_id_sync",
+        status_code=202,
+    )
+    async def sync(
+        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
+    ) -> Response[Message]:
+        """Queue a pull of everything now."""
+        c = await service.get(db_session, entity.id, connection_id)
+        if c.status != "connected":
+            raise Conflict(f"Connection is {c.status}; only a connected connection can sync")
+        jobs = state.get("jobs")
+        if jobs is not None:
+            await jobs.enqueue("pull_connection", connection_id=str(c.id))
+        return Response(Message(message="Sync queued"), status_code=202)

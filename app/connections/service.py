@@ -1,0 +1,210 @@
+"""Connection use cases: connect, read, disconnect, sync, and following the provider's status.
+
+Monite: ``POST /accounting_connections`` creates the provider company once per entity and,
+given a platform, a provider connection; the user authorises at ``connection_url``; the
+provider's connection webhook (or our periodic check) moves the status on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.connections import queries
+from app.connections.platforms import PLATFORM_KEYS, platform_of_key
+from app.connections.schemas import ConnectionOut, ErrorOut
+from app.db.models import AccountingConnection, Entity, ProviderCompany
+from app.errors import Conflict, NotFound, Unprocessable
+from app.providers import Connection, ProviderError
+from app.providers.factory import NoProviderKey, ProviderFactory
+
+log = logging.getLogger("acctsync.connections")
+
+#: Codat connection status -> ours (Monite's enum).
+STATUS_FROM_PROVIDER = {
+    "PendingAuth": "pending_auth",
+    "Linked": "connected",
+    "Unlinked": "disconnected",
+    "Deauthorized": "deauthorized",
+}
+# A status never moves back: a late PendingAuth does not reset a connected connection, and a
+# disconnected connection stays so (reconnecting makes a new connection). connected and
+# deauthorized follow each other by the event time when it is known.
+_RANK = {"pending_auth": 0, "connected": 1, "deauthorized": 1, "disconnected": 2}
+
+
+def to_out(c: AccountingConnection) -> ConnectionOut:
+    """The API shape of a connection (``connection_url`` is always present)."""
+    errors = [ErrorOut(message=str(e.get("message", e))) for e in c.errors] if c.errors else None
+    return ConnectionOut(
+        id=c.id,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        connection_url=c.connection_url,
+        status=c.status,  # type: ignore[arg-type]
+        platform=c.platform,
+        last_pull=c.last_pull,
+        errors=errors,
+    )
+
+
+def _entity_name(entity: Entity) -> str:
+    if entity.legal_name:
+        return entity.legal_name
+    return f"{entity.first_name or ''} {entity.last_name or ''}".strip() or str(entity.id)
+
+
+async def connect(
+    session: AsyncSession, providers: ProviderFactory, entity: Entity, platform: str | None
+) -> AccountingConnection:
+    """Create the provider company (once per entity) and, given a platform, a connection.
+
+    Raises:
+        Unprocessable: unknown platform.
+        Conflict: the entity has a connection that is not disconnected, or the partner has no
+            provider API key configured.
+        ProviderError: the provider refused or is unavailable (answered as 502/503).
+    """
+    if platform is not None and platform not in PLATFORM_KEYS:
+        raise Unprocessable.field(
+            ["body", "platform"],
+            f"unknown platform {platform!r}; one of: {', '.join(sorted(PLATFORM_KEYS))}",
+        )
+    if await queries.active_of_entity(session, entity.id) is not None:
+        raise Conflict("The entity already has an accounting connection that is not disconnected")
+    try:
+        provider = await providers.for_partner(entity.partner_id)
+    except NoProviderKey:
+        raise Conflict(
+            "No accounting provider API key is configured for this partner; "
+            "set it with PATCH /v1/settings {accounting: {provider, token}}"
+        ) from None
+    company = await queries.provider_company(session, entity.id)
+    if company is None:
+        created = await provider.create_company(
+            _entity_name(entity),
+            description=f"acctsync entity {entity.id}",
+            idempotency_key=f"company:{entity.id}",
+        )
+        company = ProviderCompany(
+            entity_id=entity.id, provider_company_id=created.id, redirect_url=created.redirect or ""
+        )
+        session.add(company)
+        await session.flush()
+    connection = AccountingConnection(
+        entity_id=entity.id,
+        platform=platform,
+        status="pending_auth",
+        provider_company_id=company.provider_company_id,
+        connection_url=company.redirect_url,
+        status_changed_at=dt.datetime.now(dt.UTC),
+    )
+    if platform is not None:
+        made = await provider.create_connection(
+            company.provider_company_id,
+            PLATFORM_KEYS[platform],
+            idempotency_key=f"connection:{entity.id}:{uuid.uuid4()}",
+        )
+        connection.provider_connection_id = made.id
+        connection.connection_url = made.link_url or company.redirect_url
+    session.add(connection)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "The entity already has an accounting connection that is not disconnected"
+        ) from None
+    return connection
+
+
+async def get(
+    session: AsyncSession, entity_id: uuid.UUID, connection_id: uuid.UUID
+) -> AccountingConnection:
+    """Raises NotFound unless the connection belongs to the entity."""
+    c = await queries.get(session, entity_id, connection_id)
+    if c is None:
+        raise NotFound(f"Accounting connection {connection_id} was not found")
+    return c
+
+
+async def disconnect(
+    session: AsyncSession, providers: ProviderFactory, entity: Entity, connection_id: uuid.UUID
+) -> AccountingConnection:
+    """Unlink at the provider and mark ``disconnected`` (idempotent).
+
+    Raises:
+        NotFound: not this entity's connection.
+    """
+    c = await get(session, entity.id, connection_id)
+    if c.status == "disconnected":
+        return c
+    if c.provider_connection_id:
+        provider = await providers.for_partner(entity.partner_id)
+        try:
+            await provider.unlink_connection(c.provider_company_id, c.provider_connection_id)
+        except ProviderError as exc:
+            if getattr(exc, "status_code", None) != 404:
+                raise
+    c.status = "disconnected"
+    c.status_changed_at = dt.datetime.now(dt.UTC)
+    await session.flush()
+    return c
+
+
+def apply_provider_status(
+    c: AccountingConnection,
+    provider_status: str,
+    *,
+    occurred_at: dt.datetime | None,
+    platform_key: str | None = None,
+    provider_connection_id: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Move ``c`` to the provider's status if that is not a step back.
+
+    Returns True when the connection has just become ``connected`` (the caller queues the
+    first pull and the hourly schedule).
+    """
+    new = STATUS_FROM_PROVIDER.get(provider_status)
+    if provider_connection_id and c.provider_connection_id is None:
+        c.provider_connection_id = provider_connection_id
+    if platform_key and c.platform is None:
+        c.platform = platform_of_key(platform_key)
+    if errors is not None:
+        c.errors = errors or None
+    if new is None or new == c.status:
+        return False
+    current_rank, new_rank = _RANK[c.status], _RANK[new]
+    if new_rank < current_rank:
+        return False
+    if new_rank == current_rank and occurred_at is not None and c.status_changed_at is not None:
+        if occurred_at <= c.status_changed_at:
+            return False
+    became_connected = new == "connected"
+    c.status = new
+    c.status_changed_at = occurred_at or dt.datetime.now(dt.UTC)
+    if became_connected and c.connected_at is None:
+        c.connected_at = dt.datetime.now(dt.UTC)
+    return became_connected
+
+
+def apply_connection_snapshot(c: AccountingConnection, remote: Connection) -> bool:
+    """Apply a connection read from the provider (the periodic check of pending ones)."""
+    errors = [
+        {"message": e.error_message or e.status_text or "connection error"}
+        for e in (remote.data_connection_errors or [])
+    ]
+    return apply_provider_status(
+        c,
+        remote.status or "",
+        occurred_at=None,
+        platform_key=remote.integration_key,
+        provider_connection_id=remote.id,
+        errors=errors,
+    )

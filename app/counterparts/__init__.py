@@ -1,0 +1,1 @@
+"""Counterparts: the entity's customers and vendors."""

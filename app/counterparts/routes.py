@@ -1,0 +1,93 @@
+"""``/v1/counterparts``."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.counterparts import queries, service
+from app.counterparts.schemas import CounterpartCreate, CounterpartOut, CounterpartUpdate
+from app.db.models import Counterpart, Entity
+from app.listing import Limit, Order, Token
+from app.pagination import Page
+
+
+class CounterpartController(Controller):
+    path = "/v1/counterparts"
+    tags = ["counterparts"]
+
+    @post("/", operation_id="post_counterparts")
+    async def create(
+        self, data: CounterpartCreate, db_session: AsyncSession, entity: Entity
+    ) -> CounterpartOut:
+        """Create a counterpart (organization or individual)."""
+        return service.to_out(await service.create(db_session, entity.id, data))
+
+    @get("/", operation_id="get_counterparts")
+    async def list_counterparts(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        limit: Limit = 100,
+        order: Order = "asc",
+        pagination_token: Token = None,
+        is_customer: bool | None = None,
+        is_vendor: bool | None = None,
+        name__icontains: str | None = None,
+    ) -> Page[CounterpartOut]:
+        """The entity's counterparts, filtered by role or name."""
+        query = {
+            "order": order,
+            "is_customer": is_customer,
+            "is_vendor": is_vendor,
+            "name": name__icontains,
+        }
+        if pagination_token:
+            query = state.paginator.decode(pagination_token, "counterparts", str(entity.id)).query
+        rows, nxt, prev, _ = await state.paginator.page(
+            db_session,
+            queries.list_stmt(
+                entity.id,
+                is_customer=query["is_customer"],
+                is_vendor=query["is_vendor"],
+                name=query["name"],
+            ),
+            list_name="counterparts",
+            scope=str(entity.id),
+            query=query,
+            sort_col=Counterpart.created_at,
+            id_col=Counterpart.id,
+            order=order,
+            limit=limit,
+            token=pagination_token,
+        )
+        return Page([service.to_out(c) for c in rows], nxt, prev)
+
+    @get("/{counterpart_id:uuid}", operation_id="get_counterparts_id")
+    async def get_one(
+        self, counterpart_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+    ) -> CounterpartOut:
+        """One counterpart."""
+        return service.to_out(await service.get(db_session, entity.id, counterpart_id))
+
+    @patch("/{counterpart_id:uuid}", operation_id="patch_counterparts_id")
+    async def update(
+        self,
+        counterpart_id: uuid.UUID,
+        data: CounterpartUpdate,
+        db_session: AsyncSession,
+        entity: Entity,
+    ) -> CounterpartOut:
+        """Change a counterpart."""
+        return service.to_out(await service.update(db_session, entity.id, counterpart_id, data))
+
+    @delete("/{counterpart_id:uuid}", operation_id="delete_counterparts_id")
+    async def remove(
+        self, counterpart_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+    ) -> None:
+        """Delete a counterpart that no document uses."""
+        await service.delete(db_session, entity.id, counterpart_id)

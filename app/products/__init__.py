@@ -1,0 +1,1 @@
+"""Products and services the entity sells."""

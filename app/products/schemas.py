@@ -1,0 +1,55 @@
+"""Product bodies, in Monite's shape (``ProductServiceRequest``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+from app.schemas import CurrencyCode, MinorUnits, Request, Response
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class Price(Request):
+    """Monite ``Price``: ``value`` in minor units of ``currency``."""
+
+    currency: CurrencyCode
+    value: MinorUnits
+
+
+class ProductCreate(Request):
+    name: Name
+    type: Literal["product", "service"] = "product"
+    description: str | None = None
+    price: Price | None = None
+    external_reference: str | None = None
+    ledger_account_id: uuid.UUID | None = None
+
+
+class ProductUpdate(Request):
+    name: Name | None = None
+    type: Literal["product", "service"] | None = None
+    description: str | None = None
+    price: Price | None = None
+    external_reference: str | None = None
+    ledger_account_id: uuid.UUID | None = None
+
+
+class PriceOut(Response):
+    currency: str
+    value: int
+
+
+class ProductOut(Response):
+    id: uuid.UUID
+    name: str
+    type: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    description: str | None = None
+    price: PriceOut | None = None
+    external_reference: str | None = None
+    ledger_account_id: uuid.UUID | None = None

@@ -1,0 +1,104 @@
+"""Product use cases."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Product
+from app.errors import Conflict, NotFound, Unprocessable
+from app.ledger import queries as ledger_queries
+from app.products import queries
+from app.products.schemas import PriceOut, ProductCreate, ProductOut, ProductUpdate
+from app.schemas import check_currency
+
+
+def to_out(p: Product) -> ProductOut:
+    """The API shape of a product."""
+    price = None
+    if p.price_value is not None and p.price_currency:
+        price = PriceOut(currency=p.price_currency, value=p.price_value)
+    return ProductOut(
+        id=p.id,
+        name=p.name,
+        type=p.type,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        description=p.description,
+        price=price,
+        external_reference=p.external_reference,
+        ledger_account_id=p.ledger_account_id,
+    )
+
+
+async def _check_ledger_account(
+    session: AsyncSession, entity_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    if await ledger_queries.ledger_account_of_entity(session, entity_id, account_id) is None:
+        raise Unprocessable.field(
+            ["body", "ledger_account_id"],
+            f"ledger account {account_id} was not pulled from this entity's accounting system",
+        )
+
+
+async def _apply(
+    session: AsyncSession, entity_id: uuid.UUID, p: Product, data: ProductCreate | ProductUpdate
+) -> None:
+    if data.name is not None:
+        p.name = data.name
+    if data.type is not None:
+        p.type = data.type
+    if data.description is not None:
+        p.description = data.description
+    if data.external_reference is not None:
+        p.external_reference = data.external_reference
+    if data.price is not None:
+        p.price_currency = check_currency(data.price.currency, ["body", "price", "currency"])
+        p.price_value = data.price.value
+    if data.ledger_account_id is not None:
+        await _check_ledger_account(session, entity_id, data.ledger_account_id)
+        p.ledger_account_id = data.ledger_account_id
+
+
+async def create(session: AsyncSession, entity_id: uuid.UUID, data: ProductCreate) -> Product:
+    """Create a product.
+
+    Raises:
+        Unprocessable: unknown currency, or a ledger account not pulled for the entity.
+    """
+    p = Product(entity_id=entity_id, name=data.name, type=data.type)
+    await _apply(session, entity_id, p, data)
+    session.add(p)
+    await session.flush()
+    return p
+
+
+async def get(session: AsyncSession, entity_id: uuid.UUID, product_id: uuid.UUID) -> Product:
+    """Raises NotFound unless the product belongs to the entity."""
+    p = await queries.get(session, entity_id, product_id)
+    if p is None:
+        raise NotFound(f"Product {product_id} was not found")
+    return p
+
+
+async def update(
+    session: AsyncSession, entity_id: uuid.UUID, product_id: uuid.UUID, data: ProductUpdate
+) -> Product:
+    p = await get(session, entity_id, product_id)
+    await _apply(session, entity_id, p, data)
+    await session.flush()
+    return p
+
+
+async def delete(session: AsyncSession, entity_id: uuid.UUID, product_id: uuid.UUID) -> None:
+    """Delete a product no invoice line uses.
+
+    Raises:
+        Conflict: an invoice line still refers to it.
+    """
+    p = await get(session, entity_id, product_id)
+    if await queries.is_referenced(session, p.id):
+        raise Conflict("Product is used by a receivable and cannot be deleted")
+    await session.delete(p)
+    await session.flush()

@@ -1,0 +1,1 @@
+"""Receivables (invoices the entity issues), their lines, discounts and Monite's lifecycle."""

@@ -1,0 +1,138 @@
+"""Process assembly: the service app with its job runner, provider clients and, on the
+embedded default, the Codat-compatible sandbox mounted at ``/sandbox``.
+
+``acctsync serve`` -> :func:`build_service_app`; ``acctsync worker`` -> :func:`run_worker`;
+``acctsync sandbox`` -> :func:`build_standalone_sandbox`. The sandbox is reached over real
+HTTP at ``{ACCTSYNC_PUBLIC_URL}/sandbox`` exactly as real Codat would be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from litestar import Litestar, asgi
+from litestar.types import Receive, Scope, Send
+
+from app.config import Settings
+from app.crypto import SecretBox
+from app.db.engine import create_engine, create_sessionmaker
+from app.jobs import Jobs
+from app.providers.factory import ProviderFactory
+from app.server import create_app
+from app.webhook_receiver.secrets import embedded_webhook_secret
+
+log = logging.getLogger("acctsync")
+
+
+def embedded_sandbox_config(settings: Settings, **overrides: Any) -> Any:
+    """The sandbox's config on the embedded default: same key, webhooks to this service."""
+    from sandbox.config import SandboxConfig
+
+    values: dict[str, Any] = {
+        "public_url": f"{settings.public_url}/sandbox",
+        "api_keys": (settings.sandbox_api_key,),
+        "webhook_url": f"{settings.public_url}/v1/webhooks/codat",
+        "webhook_secret": embedded_webhook_secret(settings),
+        "webhook_retry_delays": (1.0, 5.0, 30.0, 120.0, 600.0),
+    }
+    values.update(overrides)
+    return SandboxConfig(**values)
+
+
+def mount_sandbox(sandbox_app: Litestar) -> Any:
+    """An ASGI mount of the sandbox app at ``/sandbox``."""
+
+    @asgi("/sandbox", is_mount=True, copy_scope=True)
+    async def sandbox_mount(scope: Scope, receive: Receive, send: Send) -> None:
+        await sandbox_app(scope, receive, send)
+
+    return sandbox_mount
+
+
+def build_service_app(
+    settings: Settings,
+    *,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
+    sandbox_app: Litestar | None = None,
+    run_jobs: bool | None = None,
+    sweep_interval: float = 15.0,
+    provider_options: dict[str, Any] | None = None,
+) -> Litestar:
+    """The service's ASGI app with jobs (unless ``ACCTSYNC_ROLE=api`` on PostgreSQL) and, on
+    the embedded default, the sandbox mounted at ``/sandbox``."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    box = SecretBox(settings.secret_key)
+    providers = ProviderFactory(
+        settings, box, sessionmaker, transport=provider_transport, client_options=provider_options
+    )
+    extra_routes: list[Any] = []
+    if sandbox_app is None and settings.embedded_sandbox and provider_transport is None:
+        from sandbox.app import create_sandbox_app
+
+        sandbox_app = create_sandbox_app(embedded_sandbox_config(settings))
+    if sandbox_app is not None and settings.embedded_sandbox:
+        extra_routes.append(mount_sandbox(sandbox_app))
+    if run_jobs is None:
+        run_jobs = settings.role != "api"
+    jobs = Jobs(
+        settings,
+        engine,
+        sessionmaker,
+        providers.for_partner,
+        run_worker=run_jobs,
+        sweep_interval=sweep_interval,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if sandbox_app is not None and settings.embedded_sandbox:
+            await sandbox_app.state.sandbox_runtime.start()
+        await jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.stop()
+            if sandbox_app is not None and settings.embedded_sandbox:
+                await sandbox_app.state.sandbox_runtime.stop()
+            await providers.aclose()
+
+    app = create_app(settings, engine=engine, extra_routes=extra_routes, lifespans=[lifespan])
+    app.state.providers = providers
+    app.state.jobs = jobs
+    return app
+
+
+async def run_worker(settings: Settings) -> None:
+    """``acctsync worker``: the scheduler and job worker until SIGINT/SIGTERM."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    providers = ProviderFactory(settings, SecretBox(settings.secret_key), sessionmaker)
+    jobs = Jobs(settings, engine, sessionmaker, providers.for_partner, run_worker=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await jobs.start()
+    log.info("worker started")
+    try:
+        await stop.wait()
+    finally:
+        await jobs.stop()
+        await providers.aclose()
+        await engine.dispose()
+
+
+def build_standalone_sandbox(settings: Settings, args: argparse.Namespace) -> Litestar:
+    """``acctsync sandbox``: the sandbox alone, configured by its flags."""
+    from sandbox.app import create_sandbox_app
+    from sandbox.cli import config_from_args
+
+    return create_sandbox_app(config_from_args(args))

@@ -1,0 +1,241 @@
+"""The pull: provider data into our tables, per data type, incrementally.
+
+DESIGN.md "Flows: Pull". For each data type: read pages of up to 5000 records with
+``query=modifiedDate>={cursor}`` ordered by ``modifiedDate`` (the first pull has no cursor),
+upsert each page in one transaction keyed by (connection, provider id), and advance the
+cursor in that same transaction, so a crash re-reads at most one page and never skips one.
+After the cursor moves, paging restarts at page 1 of the new query (keyset paging over the
+provider's offset pages), which stays correct when records change while we read. Deleted
+records (``metadata.isDeleted``) are marked, never dropped; a failed pull deletes nothing and
+leaves the cursor where it was. Memory stays at one page however large the company.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.connections import queries as connection_queries
+from app.db.models import AccountingConnection
+from app.jobs.runner import JobContext
+from app.providers import ProviderError
+from app.sync import queries
+
+log = logging.getLogger("acctsync.pull")
+PAGE_SIZE = 5000
+#: Pull order: what push validation and matching depend on first.
+DATA_TYPES = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills")
+
+
+def _is_deleted(record: Any) -> bool:
+    return bool(record.metadata and record.metadata.is_deleted)
+
+
+def _minor(amount: Decimal | None, currency: str | None) -> int | None:
+    if amount is None:
+        return None
+    try:
+        exponent = get_currency_precision(currency) if currency else 2
+    except Exception:  # unknown currency code from a platform: assume cents
+        exponent = 2
+    return int((amount * (10**exponent)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _rate(value: Decimal | None) -> int | None:
+    """Percent -> percent x 100 (12.5 -> 1250), as Monite's tax rates."""
+    if value is None:
+        return None
+    return int((value * 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def account_row(connection_id: uuid.UUID, a: Any) -> dict[str, Any]:
+    """A Codat account as a ``ledger_accounts`` row."""
+    return {
+        "connection_id": connection_id,
+        "provider_id": a.id,
+        "name": (a.name or a.fully_qualified_name or a.nominal_code or a.id)[:300],
+        "nominal_code": a.nominal_code,
+        "description": a.description,
+        "type": a.type,
+        "subtype": a.fully_qualified_category,
+        "status": a.status or "Unknown",
+        "currency": (a.currency or None) and a.currency[:3],
+        "current_balance": _minor(a.current_balance, a.currency),
+        "is_bank_account": bool(a.is_bank_account),
+        "is_deleted": _is_deleted(a),
+        "provider_modified_at": a.modified_date,
+    }
+
+
+def tax_rate_row(connection_id: uuid.UUID, t: Any) -> dict[str, Any]:
+    """A Codat tax rate as an ``accounting_tax_rates`` row (rates in percent x 100)."""
+    return {
+        "connection_id": connection_id,
+        "provider_id": t.id,
+        "name": t.name,
+        "code": t.code,
+        "status": t.status,
+        "effective_tax_rate": _rate(t.effective_tax_rate),
+        "total_tax_rate": _rate(t.total_tax_rate),
+        "components": [
+            {"name": c.name, "rate": _rate(c.rate), "is_compound": bool(c.is_compound)}
+            for c in t.components
+        ],
+        "is_deleted": _is_deleted(t),
+        "provider_modified_at": t.modified_date,
+    }
+
+
+def _record_name(data_type: str, r: Any) -> str | None:
+    name = {
+        "customers": lambda: r.customer_name,
+        "suppliers": lambda: r.supplier_name,
+        "items": lambda: r.name,
+        "invoices": lambda: r.invoice_number,
+        "bills": lambda: r.reference,
+    }.get(data_type, lambda: None)()
+    return name[:300] if name else None
+
+
+def pulled_row(connection_id: uuid.UUID, data_type: str, r: Any, raw: Any) -> dict[str, Any]:
+    """Any other record as a ``pulled_records`` row, its JSON kept as sent."""
+    return {
+        "connection_id": connection_id,
+        "data_type": data_type,
+        "provider_id": r.id,
+        "name": _record_name(data_type, r),
+        "raw": bytes(raw),
+        "is_deleted": _is_deleted(r),
+        "provider_modified_at": r.modified_date,
+    }
+
+
+#: Called after each committed page of contacts or items: (ctx, connection, data_type, records).
+AfterPage = Callable[[JobContext, AccountingConnection, str, Sequence[Any]], Awaitable[None]]
+
+
+async def _store_page(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    data_type: str,
+    records: Sequence[Any],
+    raws: Sequence[Any],
+) -> None:
+    if data_type == "accounts":
+        await queries.upsert_ledger_accounts(
+            session, [account_row(connection_id, a) for a in records]
+        )
+    elif data_type == "taxRates":
+        await queries.upsert_tax_rates(session, [tax_rate_row(connection_id, t) for t in records])
+    else:
+        await queries.upsert_pulled(
+            session,
+            [
+                pulled_row(connection_id, data_type, r, raw)
+                for r, raw in zip(records, raws, strict=True)
+            ],
+        )
+
+
+async def pull_data_type(
+    ctx: JobContext,
+    connection: AccountingConnection,
+    provider: Any,
+    data_type: str,
+    after_page: AfterPage | None = None,
+) -> int:
+    """Pull one data type; returns how many records were stored.
+
+    Raises:
+        ProviderError: the provider failed; the cursor stays where the last committed page left it.
+    """
+    async with ctx.sessionmaker() as session:
+        since = (await queries.cursor(session, connection.id, data_type)).modified_since
+        await session.commit()
+    count, page_no, max_seen = 0, 1, since
+    while True:
+        page = await provider.get_page(
+            connection.provider_company_id,
+            data_type,
+            page=page_no,
+            page_size=PAGE_SIZE,
+            modified_since=since,
+            order_by="modifiedDate" if since is not None else None,
+        )
+        records = page.records
+        newest = max((r.modified_date for r in records if r.modified_date), default=None)
+        # Incremental pulls move the cursor with each committed page and restart at page 1.
+        restart = since is not None and newest is not None and newest > since
+        async with ctx.sessionmaker() as session:
+            if records:
+                await _store_page(session, connection.id, data_type, records, page.raw)
+            if restart:
+                (await queries.cursor(session, connection.id, data_type)).modified_since = newest
+            await session.commit()
+        count += len(records)
+        if newest is not None and (max_seen is None or newest > max_seen):
+            max_seen = newest
+        if records and after_page is not None:
+            await after_page(ctx, connection, data_type, records)
+        if not page.has_next or not records:
+            break
+        since, page_no = (newest, 1) if restart else (since, page_no + 1)
+    if max_seen is not None and max_seen != since:
+        # The first, full pull sets the cursor once every page is stored.
+        async with ctx.sessionmaker() as session:
+            row = await queries.cursor(session, connection.id, data_type)
+            if row.modified_since is None or max_seen > row.modified_since:
+                row.modified_since = max_seen
+            await session.commit()
+    return count
+
+
+async def pull(
+    ctx: JobContext, connection_id: uuid.UUID, data_types: Sequence[str] | None = None
+) -> dict[str, int | str]:
+    """Pull a connected connection: every data type (or the given ones), in dependency order.
+
+    Returns per data type the number of records stored, or the error text. ``last_pull`` on
+    the connection moves only when every requested data type completed.
+    """
+    from app.sync.matching import after_page
+
+    async with ctx.sessionmaker() as session:
+        connection = await connection_queries.by_id(session, connection_id)
+        if connection is None or connection.status != "connected":
+            return {}
+        entity = await connection_queries.entity_of(session, connection)
+    provider = await ctx.provider_for(entity.partner_id)
+    wanted = [d for d in DATA_TYPES if data_types is None or d in data_types]
+    started = dt.datetime.now(dt.UTC)
+    results: dict[str, int | str] = {}
+    for data_type in wanted:
+        try:
+            results[data_type] = await pull_data_type(
+                ctx, connection, provider, data_type, after_page
+            )
+            error = None
+        except ProviderError as exc:
+            log.warning("pull %s %s failed: %s", connection_id, data_type, exc)
+            results[data_type] = error = f"{type(exc).__name__}: {exc}"
+        async with ctx.sessionmaker() as session:
+            row = await queries.cursor(session, connection.id, data_type)
+            row.last_run_at = dt.datetime.now(dt.UTC)
+            row.last_error = error
+            if error is None:
+                row.last_count = int(results[data_type])
+            await session.commit()
+    if all(isinstance(v, int) for v in results.values()):
+        async with ctx.sessionmaker() as session:
+            fresh = await connection_queries.by_id(session, connection_id)
+            if fresh is not None:
+                fresh.last_pull = started
+                await session.commit()
+    return results

@@ -1,0 +1,158 @@
+"""Queries of the synced-records domain (``synced_records`` and ``sync_attempts``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import SyncAttempt, SyncedRecord
+
+
+async def of_provider_ids(
+    session: AsyncSession, connection_id: uuid.UUID, object_type: str, provider_ids: Sequence[str]
+) -> dict[str, SyncedRecord]:
+    rows = await session.scalars(
+        select(SyncedRecord).where(
+            SyncedRecord.connection_id == connection_id,
+            SyncedRecord.object_type == object_type,
+            SyncedRecord.provider_object_id.in_(provider_ids),
+        )
+    )
+    return {r.provider_object_id: r for r in rows if r.provider_object_id}
+
+
+async def linked_object_ids(
+    session: AsyncSession, connection_id: uuid.UUID, object_type: str
+) -> set[str]:
+    """Our object ids already bound to a provider record on this connection."""
+    rows = await session.scalars(
+        select(SyncedRecord.object_id).where(
+            SyncedRecord.connection_id == connection_id,
+            SyncedRecord.object_type == object_type,
+            SyncedRecord.object_id.is_not(None),
+        )
+    )
+    return {str(r) for r in rows}
+
+
+async def of_object(
+    session: AsyncSession, connection_id: uuid.UUID, object_type: str, object_id: uuid.UUID
+) -> SyncedRecord | None:
+    return await session.scalar(
+        select(SyncedRecord).where(
+            SyncedRecord.connection_id == connection_id,
+            SyncedRecord.object_type == object_type,
+            SyncedRecord.object_id == object_id,
+        )
+    )
+
+
+async def get_for_entity(
+    session: AsyncSession, entity_id: uuid.UUID, record_id: uuid.UUID
+) -> SyncedRecord | None:
+    return await session.scalar(
+        select(SyncedRecord).where(
+            SyncedRecord.id == record_id, SyncedRecord.entity_id == entity_id
+        )
+    )
+
+
+async def lock(session: AsyncSession, record_id: uuid.UUID) -> SyncedRecord | None:
+    """The record, row-locked on PostgreSQL (SQLite serialises writers anyway)."""
+    stmt = select(SyncedRecord).where(SyncedRecord.id == record_id)
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def by_push_key(
+    session: AsyncSession, connection_ids: Sequence[uuid.UUID], push_operation_key: str
+) -> SyncedRecord | None:
+    """The synced record whose current push is ``push_operation_key``, or whose attempt
+    history has it (a late outcome of an earlier attempt)."""
+    record = await session.scalar(
+        select(SyncedRecord).where(
+            SyncedRecord.connection_id.in_(connection_ids),
+            SyncedRecord.push_operation_key == push_operation_key,
+        )
+    )
+    if record is not None:
+        return record
+    return await session.scalar(
+        select(SyncedRecord)
+        .join(SyncAttempt, SyncAttempt.synced_record_id == SyncedRecord.id)
+        .where(
+            SyncedRecord.connection_id.in_(connection_ids),
+            SyncAttempt.push_operation_key == push_operation_key,
+        )
+    )
+
+
+async def due(session: AsyncSession, now: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Push records waiting for an attempt: ``pending`` and due (new, or a retry whose time has
+    come), or in flight for long enough that the push operation should be polled."""
+    rows = await session.scalars(
+        select(SyncedRecord.id)
+        .where(
+            SyncedRecord.object_type.in_(("bill", "receivable", "customer", "vendor", "product")),
+            SyncedRecord.sync_status == "pending",
+            or_(SyncedRecord.next_attempt_at.is_(None), SyncedRecord.next_attempt_at <= now),
+        )
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def attempts_of(session: AsyncSession, record_id: uuid.UUID) -> Sequence[SyncAttempt]:
+    return (
+        await session.scalars(
+            select(SyncAttempt)
+            .where(SyncAttempt.synced_record_id == record_id)
+            .order_by(SyncAttempt.number)
+        )
+    ).all()
+
+
+def list_stmt(
+    entity_id: uuid.UUID, object_type: str, filters: dict[str, Any]
+) -> Select[tuple[SyncedRecord]]:
+    """The list endpoint's query; ``filters`` as parsed by the route (see ``routes``)."""
+    stmt = select(SyncedRecord).where(
+        SyncedRecord.entity_id == entity_id, SyncedRecord.object_type == object_type
+    )
+    conds = []
+    if filters.get("object_id"):
+        conds.append(SyncedRecord.object_id == uuid.UUID(filters["object_id"]))
+    if filters.get("object_id__in"):
+        conds.append(SyncedRecord.object_id.in_([uuid.UUID(x) for x in filters["object_id__in"]]))
+    if filters.get("sync_status"):
+        conds.append(SyncedRecord.sync_status == filters["sync_status"])
+    for column in ("created_at", "updated_at"):
+        col = getattr(SyncedRecord, column)
+        for op in ("gt", "lt", "gte", "lte"):
+            value = filters.get(f"{column}__{op}")
+            if value is None:
+                continue
+            when = dt.datetime.fromisoformat(value)
+            conds.append(
+                {"gt": col > when, "lt": col < when, "gte": col >= when, "lte": col <= when}[op]
+            )
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    return stmt
+
+
+async def count_by_status(
+    session: AsyncSession, entity_id: uuid.UUID
+) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(SyncedRecord.object_type, SyncedRecord.sync_status, func.count())
+        .where(SyncedRecord.entity_id == entity_id)
+        .group_by(SyncedRecord.object_type, SyncedRecord.sync_status)
+    )
+    return {(t, s): n for t, s, n in rows}

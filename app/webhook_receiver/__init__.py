@@ -1,0 +1,1 @@
+"""The provider webhook receiver: verify, store durably, answer, apply in a job."""

@@ -1,0 +1,159 @@
+"""Counterpart matching speed: 10k x 10k, 100k x 100k, 100 changed records against 100k.
+
+Run: `.venv/bin/python -m bench.matching_speed` (from the repository root; about 3 minutes).
+Each case runs in its own subprocess so peak RSS figures do not mix; RSS is
+`getrusage(...).ru_maxrss` of the case process (and of its largest forked worker). Data: the
+labelled generator of the quality bench (`bench._data`, seed 11, "uk-heavy" mix, which has
+the most common surnames). Timed: building the index from the existing list plus matching
+every incoming record (data generation not timed). Comparison: a plain full scan of the same
+names with `fuzz.token_sort_ratio` and no cut-off. `rapidfuzz.process.cdist` needs numpy,
+which is not installed, so the plain scan is `process.extract(..., limit=None)` per row (the
+same cells cdist would fill), split over the same number of processes; for 100k it is
+extrapolated from a measured slice, and says so.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from rapidfuzz import fuzz, process
+
+from matching import CounterpartIndex, match_counterparts
+
+from ._data import LOCALE_MIXES, labelled_counterparts
+
+TARGETS = {"10k": 1.0, "100k": 60.0, "delta": 0.050}
+_NAMES: list[str] = []
+
+
+def _data(n: int) -> tuple[list, list]:
+    existing, incoming, _ = labelled_counterparts(
+        11, LOCALE_MIXES["uk-heavy"], n, share_with_counterpart=0.8
+    )
+    return existing[:n], incoming[:n]
+
+
+def _plain_scan(queries: list[str], choices: list[str], rows: int, workers: int) -> float:
+    """Seconds for a full token_sort_ratio scan of `rows` queries against all choices."""
+    global _NAMES
+    _NAMES = queries[:rows] + choices
+    offset = rows
+    chunk = -(-rows // workers)
+    bounds = [(i, min(i + chunk, rows)) for i in range(0, rows, chunk)]
+
+    t0 = time.perf_counter()
+    if workers == 1:
+        _plain_chunk(((0, rows), offset))
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_plain_chunk, [(b, offset) for b in bounds])
+    return time.perf_counter() - t0
+
+
+def _plain_chunk(arg: tuple[tuple[int, int], int]) -> int:
+    (start, end), offset = arg
+    choices = _NAMES[offset:]
+    return sum(
+        len(process.extract(_NAMES[i], choices, scorer=fuzz.token_sort_ratio, limit=None))
+        for i in range(start, end)
+    )
+
+
+def _rss_mb() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, kids
+
+
+def _full(n: int, plain_rows: int | None) -> None:
+    workers = os.cpu_count() or 1
+    t0 = time.perf_counter()
+    existing, incoming = _data(n)
+    gen = time.perf_counter() - t0
+    timings = {}
+    for w in (1, -1):
+        t0 = time.perf_counter()
+        index = CounterpartIndex(existing)
+        built = time.perf_counter() - t0
+        matches = match_counterparts(incoming, index, workers=w)
+        timings[w] = (built, time.perf_counter() - t0)
+        del index
+    outcomes = {o: sum(1 for m in matches if m.outcome == o) for o in ("matched", "ambiguous")}
+    me, kids = _rss_mb()
+    label = f"{n // 1000}k"
+    target = TARGETS[label]
+    best = timings[-1][1]
+    print(
+        f"{label} x {label}: {len(existing)} existing, {len(incoming)} incoming "
+        f"(generated in {gen:.1f} s, not timed); matched {outcomes['matched']}, "
+        f"ambiguous {outcomes['ambiguous']}"
+    )
+    print(
+        f"  index build {timings[1][0]:.2f} s; build + match: workers=1 {timings[1][1]:.2f} s, "
+        f"workers=-1 ({workers} processes) {best:.2f} s  "
+        f"[target <= {target:.0f} s: {'met' if best <= target else 'MISSED'}]"
+    )
+    print(f"  peak RSS: case process {me:.0f} MB, largest forked worker {kids:.0f} MB")
+    names_in = [r.name for r in incoming]
+    names_ex = [r.name for r in existing]
+    rows = plain_rows or len(names_in)
+    plain = _plain_scan(names_in, names_ex, rows, workers)
+    if plain_rows:
+        whole = plain * len(names_in) / rows
+        print(
+            f"  plain full token_sort_ratio scan ({workers} processes): EXTRAPOLATED from "
+            f"{rows} rows measured in {plain:.2f} s -> {whole:.0f} s for all "
+            f"{len(names_in)} rows; ratio plain/ours {whole / best:.0f}x"
+        )
+    else:
+        print(
+            f"  plain full token_sort_ratio scan ({workers} processes), measured: {plain:.2f} s"
+            f"; ratio plain/ours {plain / best:.1f}x"
+        )
+
+
+def _delta() -> None:
+    existing, incoming = _data(100_000)
+    t0 = time.perf_counter()
+    index = CounterpartIndex(existing)
+    built = time.perf_counter() - t0
+    times = []
+    for k in range(20):
+        batch = incoming[k * 100 : (k + 1) * 100]
+        t0 = time.perf_counter()
+        match_counterparts(batch, index)
+        times.append(time.perf_counter() - t0)
+    me, _ = _rss_mb()
+    target = TARGETS["delta"]
+    print(
+        f"100 changed x 100k existing (index built once in {built:.2f} s, reused): "
+        f"20 batches of 100, first {times[0] * 1000:.1f} ms, median "
+        f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms  "
+        f"[target <= 50 ms: {'met' if max(times) <= target else 'MISSED'}]; "
+        f"peak RSS {me:.0f} MB"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--case":
+        case = sys.argv[2]
+        if case == "10k":
+            _full(10_000, None)
+        elif case == "100k":
+            _full(100_000, 400)
+        else:
+            _delta()
+        return
+    print(f"matching speed on {os.cpu_count()} CPUs (each case in its own process)")
+    for case in ("10k", "delta", "100k"):
+        subprocess.run([sys.executable, "-m", "bench.matching_speed", "--case", case], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Candidate generation: a token index over normalised names, scored with rapidfuzz.
+
+Blocking: every name token is indexed under itself and, for tokens of 4 characters or more,
+under each of its one-character deletions (a SymSpell-style deletion neighbourhood). Two tokens
+within one edit (insertion, deletion, substitution or adjacent swap) share a key, so an incoming
+name reaches every existing name that has a token within one edit of one of its own tokens.
+A name scoring at least the threshold on token-sorted similarity always shares such a token
+unless every one of its tokens carries two or more typos, which already pushes the score below
+the threshold for all but very long single-word names. Each reached token's posting (the
+token-sorted names that contain it) is then scored in one `rapidfuzz.process.extract` call
+(C loop, `fuzz.ratio` with `score_cutoff`): the cheap scorer. Memory is O(existing): no score
+matrix is ever built, incoming records stream through one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from ._normalise import sorted_key
+
+CHEAP_CUTOFF = 70.0
+"""Cheap-scorer cut-off (`fuzz.ratio`, i.e. Indel similarity, 0-100, of the normalised names
+token-sorted or in their own order) for a candidate to reach the finer name scorer. Low enough
+that every pair the finer scorer can put at or above 80 passes."""
+COMMON_SHARE = 0.005
+COMMON_FLOOR = 100
+"""A token reaching more than max(COMMON_FLOOR, COMMON_SHARE x existing) names is common: it
+is not used to find candidates when the name has a rarer token. This loses a true pair only
+when every rare token of the name carries two or more typos (the quality bench counts it)."""
+INITIALS_CUTOFF = 50.0
+"""The cheap cut-off when either name has one-letter initials ("J Smith" is 67 against
+"Jonathan Smith" before the finer scorer expands the initial)."""
+
+
+def _deletions(token: str) -> list[str]:
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+class NameIndex:
+    """Token-sorted normalised names of the existing side, with the blocking index."""
+
+    __slots__ = (
+        "_deletion_keys",
+        "_posting_initials",
+        "_posting_keys",
+        "_posting_plain",
+        "_posting_rows",
+        "_vocab",
+        "initials",
+        "keys",
+        "plain",
+        "tokens",
+    )
+
+    def __init__(self, names: Iterable[str], tokenise: Callable[[str], tuple[str, ...]]) -> None:
+        self.tokens: list[tuple[str, ...]] = [tokenise(n) for n in names]
+        self.keys: list[str] = [sorted_key(t) for t in self.tokens]
+        self.plain: list[str] = [" ".join(t) for t in self.tokens]
+        self.initials: list[bool] = [any(len(x) == 1 for x in t) for t in self.tokens]
+        self._vocab: dict[str, int] = {}
+        self._posting_rows: list[list[int]] = []
+        self._posting_keys: list[list[str]] = []
+        self._posting_plain: list[list[str]] = []
+        self._posting_initials: list[tuple[list[int], list[str], list[str]]] = []
+        self._deletion_keys: dict[str, list[int]] = {}
+        vocab = self._vocab
+        for row, (toks, key, plain) in enumerate(
+            zip(self.tokens, self.keys, self.plain, strict=True)
+        ):
+            has_initial = self.initials[row]
+            for tok in set(toks):
+                vid = vocab.get(tok)
+                if vid is None:
+                    vid = vocab[tok] = len(self._posting_rows)
+                    self._posting_rows.append([])
+                    self._posting_keys.append([])
+                    self._posting_plain.append([])
+                    self._posting_initials.append(([], [], []))
+                    self._add_key(tok, vid)
+                    if len(tok) >= 4:
+                        for d in _deletions(tok):
+                            self._add_key(d, vid)
+                self._posting_rows[vid].append(row)
+                self._posting_keys[vid].append(key)
+                self._posting_plain[vid].append(plain)
+                if has_initial:
+                    rows_i, keys_i, plain_i = self._posting_initials[vid]
+                    rows_i.append(row)
+                    keys_i.append(key)
+                    plain_i.append(plain)
+
+    def _add_key(self, key: str, vid: int) -> None:
+        bucket = self._deletion_keys.get(key)
+        if bucket is None:
+            self._deletion_keys[key] = [vid]
+        elif bucket[-1] != vid:
+            bucket.append(vid)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def candidates(self, tokens: tuple[str, ...], cutoff: float = CHEAP_CUTOFF) -> set[int]:
+        """Rows sharing a token within one edit with `tokens` whose name scores at least
+        `cutoff` with `fuzz.ratio` (token-sorted or in order; `INITIALS_CUTOFF` when either
+        name has one-letter initials, which the finer scorer expands)."""
+        key = sorted_key(tokens)
+        plain = " ".join(tokens)
+        initials = any(len(t) == 1 for t in tokens)
+        keys = self._deletion_keys
+        posting = self._posting_rows
+        per_token: list[tuple[int, set[int]]] = []
+        for tok in set(tokens):
+            vids: set[int] = set()
+            hit = keys.get(tok)
+            if hit:
+                vids.update(hit)
+            if len(tok) >= 4:
+                for d in _deletions(tok):
+                    hit = keys.get(d)
+                    if hit:
+                        vids.update(hit)
+            if vids:
+                per_token.append((sum(len(posting[v]) for v in vids), vids))
+        if not per_token:
+            return set()
+        # Common tokens ("smith", "group", "van") are skipped when the name has a rarer one.
+        common = max(COMMON_FLOOR, int(len(self.keys) * COMMON_SHARE))
+        near: set[int] = set()
+        for size, vids in per_token:
+            if size <= common:
+                near |= vids
+        if not near:
+            near = min(per_token, key=lambda p: p[0])[1]
+        if not near:
+            return set()
+        # Concatenate the reached postings (C-speed list extends) and score them in two
+        # extract calls, token-sorted and in order; a row reached twice is scored twice.
+        rows: list[int] = []
+        keys_pool: list[str] = []
+        plain_pool: list[str] = []
+        rows_i: list[int] = []
+        keys_i: list[str] = []
+        plain_i: list[str] = []
+        for vid in near:
+            rows += self._posting_rows[vid]
+            keys_pool += self._posting_keys[vid]
+            plain_pool += self._posting_plain[vid]
+            initial_rows, initial_keys, initial_plain = self._posting_initials[vid]
+            if initial_rows:
+                rows_i += initial_rows
+                keys_i += initial_keys
+                plain_i += initial_plain
+        if initials:
+            cutoff = INITIALS_CUTOFF
+        found: set[int] = set()
+        extract = process.extract
+        for pool_rows, cut, pools in (
+            (rows, cutoff, ((key, keys_pool), (plain, plain_pool))),
+            (rows_i, INITIALS_CUTOFF, ((key, keys_i), (plain, plain_i))),
+        ):
+            if not pool_rows:
+                continue
+            for query, pool in pools:
+                for _, _, i in extract(
+                    query, pool, scorer=fuzz.ratio, score_cutoff=cut, limit=None
+                ):
+                    found.add(pool_rows[i])
+        return found
+
+
+def _expand_initials(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    """`a` with each one-letter token replaced by an unused token of `b` starting with it."""
+    used: set[int] = set()
+    out = []
+    for tok in a:
+        if len(tok) == 1:
+            for j, other in enumerate(b):
+                if j not in used and len(other) > 1 and other[0] == tok:
+                    used.add(j)
+                    tok = other
+                    break
+        out.append(tok)
+    return tuple(out)
+
+
+def name_score(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """The finer name score, 0-100: the optimal-string-alignment similarity (an insertion,
+    deletion, substitution or swap of adjacent letters costs 1) of the names token-sorted or
+    in their own order, whichever is higher; one-letter initials are first expanded from the
+    other name ("J Smith" scores 100 against "John Smith")."""
+    if any(len(t) == 1 for t in a) or any(len(t) == 1 for t in b):
+        a, b = _expand_initials(a, b), _expand_initials(b, a)
+    sim = OSA.normalized_similarity
+    return 100.0 * max(sim(sorted_key(a), sorted_key(b)), sim(" ".join(a), " ".join(b)))
+
+
+def scored(index: NameIndex, tokens: tuple[str, ...], threshold: float) -> dict[int, float]:
+    """Rows of `index` whose finer name score against `tokens` is at least `threshold`
+    (0-100): row -> score. The cheap stage (`NameIndex.candidates`) picks the rows; the finer
+    scorer runs on those only, in two `process.extract` calls (token-sorted and in order) unless
+    a name has initials, which are scored pair by pair."""
+    rows = list(index.candidates(tokens))
+    if not rows:
+        return {}
+    out: dict[int, float] = {}
+    theirs = index.tokens
+    if any(len(t) == 1 for t in tokens):
+        for r in rows:
+            score = name_score(tokens, theirs[r])
+            if score >= threshold:
+                out[r] = score
+        return out
+    cut = threshold / 100.0
+    extract = process.extract
+    sim = OSA.normalized_similarity
+    for query, pool in (
+        (sorted_key(tokens), index.keys),
+        (" ".join(tokens), index.plain),
+    ):
+        for _, score, i in extract(
+            query, [pool[r] for r in rows], scorer=sim, score_cutoff=cut, limit=None
+        ):
+            r = rows[i]
+            score *= 100.0
+            if score > out.get(r, 0.0):
+                out[r] = score
+    flags = index.initials
+    for r in rows:
+        if flags[r]:
+            score = name_score(tokens, theirs[r])
+            if score >= threshold:
+                out[r] = score
+    return out
