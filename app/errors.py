@@ -67,12 +67,20 @@ def _detail(items: list[dict[str, Any]]) -> Response[Any]:
     return Response({"detail": items}, status_code=422, media_type=MediaType.JSON)
 
 
+def _split_path(path: str) -> list[str | int]:
+    """``line_items[0].quantity`` -> ``["line_items", 0, "quantity"]``."""
+    parts = path.replace("[", ".").replace("]", "").split(".")
+    return [int(p) if p.isdigit() else p for p in parts if p]
+
+
 def _loc_from_litestar(item: dict[str, Any]) -> list[str | int]:
     source = item.get("source") or "body"
-    key = item.get("key")
+    key = str(item.get("key") or "")
     loc: list[str | int] = [source]
-    if key:
-        loc.extend(int(p) if p.isdigit() else p for p in str(key).split("."))
+    parts = _split_path(key)
+    if source == "body" and parts[:1] == ["data"]:
+        parts = parts[1:]
+    loc.extend(parts)
     return loc
 
 

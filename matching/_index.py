@@ -44,6 +44,7 @@ class NameIndex:
 
     __slots__ = (
         "_deletion_keys",
+        "_near_cache",
         "_posting_initials",
         "_posting_keys",
         "_posting_plain",
@@ -66,6 +67,7 @@ class NameIndex:
         self._posting_plain: list[list[str]] = []
         self._posting_initials: list[tuple[list[int], list[str], list[str]]] = []
         self._deletion_keys: dict[str, list[int]] = {}
+        self._near_cache: dict[str, tuple[int, frozenset[int]]] = {}
         vocab = self._vocab
         for row, (toks, key, plain) in enumerate(
             zip(self.tokens, self.keys, self.plain, strict=True)
@@ -102,6 +104,25 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _near(self, tok: str) -> tuple[int, frozenset[int]]:
+        """(names reached, vocabulary ids) of the indexed tokens within one edit of `tok`."""
+        got = self._near_cache.get(tok)
+        if got is not None:
+            return got
+        keys = self._deletion_keys
+        vids: set[int] = set(keys.get(tok, ()))
+        if len(tok) >= 4:
+            for d in _deletions(tok):
+                hit = keys.get(d)
+                if hit:
+                    vids.update(hit)
+        posting = self._posting_rows
+        got = (sum(len(posting[v]) for v in vids), frozenset(vids))
+        if len(self._near_cache) >= 100_000:
+            self._near_cache.clear()
+        self._near_cache[tok] = got
+        return got
+
     def candidates(self, tokens: tuple[str, ...], cutoff: float = CHEAP_CUTOFF) -> set[int]:
         """Rows sharing a token within one edit with `tokens` whose name scores at least
         `cutoff` with `fuzz.ratio` (token-sorted or in order; `INITIALS_CUTOFF` when either
@@ -109,21 +130,7 @@ class NameIndex:
         key = sorted_key(tokens)
         plain = " ".join(tokens)
         initials = any(len(t) == 1 for t in tokens)
-        keys = self._deletion_keys
-        posting = self._posting_rows
-        per_token: list[tuple[int, set[int]]] = []
-        for tok in set(tokens):
-            vids: set[int] = set()
-            hit = keys.get(tok)
-            if hit:
-                vids.update(hit)
-            if len(tok) >= 4:
-                for d in _deletions(tok):
-                    hit = keys.get(d)
-                    if hit:
-                        vids.update(hit)
-            if vids:
-                per_token.append((sum(len(posting[v]) for v in vids), vids))
+        per_token = [n for n in map(self._near, set(tokens)) if n[1]]
         if not per_token:
             return set()
         # Common tokens ("smith", "group", "van") are skipped when the name has a rarer one.
@@ -133,7 +140,7 @@ class NameIndex:
             if size <= common:
                 near |= vids
         if not near:
-            near = min(per_token, key=lambda p: p[0])[1]
+            near = set(min(per_token, key=lambda p: p[0])[1])
         if not near:
             return set()
         # Concatenate the reached postings (C-speed list extends) and score them in two

@@ -90,15 +90,6 @@ class ProductIndex:
         return len(self.records)
 
 
-def _total(scores: dict[str, float | None]) -> float:
-    num = den = 0.0
-    for field, value in scores.items():
-        if value is not None:
-            num += _WEIGHTS[field] * value
-            den += _WEIGHTS[field]
-    return round(num / den, 2) if den else 0.0
-
-
 class _Cand:
     __slots__ = ("address", "city", "country", "excluded_by", "name", "postal_code", "row", "total")
 
@@ -182,55 +173,59 @@ def _decide(
 def _match_one_counterpart(
     index: CounterpartIndex, record: CounterpartRecord
 ) -> tuple[Match, int | None]:
-    tokens = name_tokens(record.name)
-    cands = [_Cand(row, s) for row, s in scored(index.names, tokens, NAME_THRESHOLD).items()]
-    if not cands:
-        return _decide(record.id, cands, [], index.records, "no name scores high enough")
+    hits = scored(index.names, name_tokens(record.name), NAME_THRESHOLD)
+    if not hits:
+        return Match(
+            incoming_id=record.id, outcome="unmatched", reason="no name scores high enough"
+        ), None
 
     mine = _Fields(record)
-    for c in cands:
-        theirs = index.fields(c.row)
+    w = _WEIGHTS
+    cands: list[_Cand] = []
+    alive: list[_Cand] = []
+    for row, name in hits.items():
+        c = _Cand(row, name)
+        cands.append(c)
+        theirs = index.fields(row)
+        num, den = w["name"] * name, w["name"]
         if mine.country and theirs.country:
             c.country = 100.0 if mine.country == theirs.country else 0.0
+            num += w["country"] * c.country
+            den += w["country"]
         if mine.city and theirs.city:
             c.city = fuzz.token_set_ratio(mine.city, theirs.city)
+            num += w["city"] * c.city
+            den += w["city"]
         if mine.address and theirs.address:
             c.address = fuzz.token_sort_ratio(mine.address, theirs.address)
+            num += w["address"] * c.address
+            den += w["address"]
         if mine.postal_code and theirs.postal_code:
             c.postal_code = 100.0 if mine.postal_code == theirs.postal_code else 0.0
-        c.total = _total(
-            {
-                "name": c.name,
-                "country": c.country,
-                "city": c.city,
-                "address": c.address,
-                "postal_code": c.postal_code,
-            }
-        )
-
-    # A known, different country or city is another company of the same name: out. Where a
-    # city is missing, a different postal code together with a different address is too.
-    alive = _exclude(cands, "country", [c for c in cands if c.country != 0.0])
-    alive = _exclude(
-        cands, "city", [c for c in alive if c.city is None or c.city >= CITY_THRESHOLD]
-    )
-    alive = _exclude(
-        cands,
-        "address",
-        [
-            c
-            for c in alive
-            if c.city is not None
-            or c.postal_code != 0.0
-            or c.address is None
-            or c.address >= ADDRESS_CONFLICT
-        ],
-    )
+            num += w["postal_code"] * c.postal_code
+            den += w["postal_code"]
+        c.total = round(num / den, 2)
+        # A known, different country or city is another company of the same name: out. Where
+        # a city is missing, a different postal code together with a different address is too.
+        if c.country == 0.0:
+            c.excluded_by = "country"
+        elif c.city is not None and c.city < CITY_THRESHOLD:
+            c.excluded_by = "city"
+        elif (
+            c.city is None
+            and c.postal_code == 0.0
+            and c.address is not None
+            and c.address < ADDRESS_CONFLICT
+        ):
+            c.excluded_by = "address"
+        else:
+            alive.append(c)
     if not alive:
         return _decide(record.id, cands, [], index.records, "every candidate is elsewhere")
-    # Names first: a clearly better name wins.
-    best = max(c.name for c in alive)
-    alive = _exclude(cands, "name", [c for c in alive if c.name >= best - NAME_MARGIN])
+    if len(alive) > 1:
+        # Names first: a clearly better name wins.
+        best = max(c.name for c in alive)
+        alive = _exclude(cands, "name", [c for c in alive if c.name >= best - NAME_MARGIN])
     # Then postal code and address, only to separate several candidates.
     if len(alive) > 1 and mine.postal_code:
         keep = [c for c in alive if c.postal_code != 0.0]

@@ -401,6 +401,7 @@ class SyncedRecord(Base):
     last_pulled_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
     errors: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     push_operation_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    push_phase: Mapped[str | None] = mapped_column(String(10), nullable=True)  # create|update|void
     pushed_version: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)

@@ -43,3 +43,14 @@ async def by_provider_ids(
         )
     )
     return {p: i for p, i in rows}
+
+
+async def of_connection(
+    session: AsyncSession, connection_id: uuid.UUID
+) -> tuple[list[LedgerAccount], list[AccountingTaxRate]]:
+    """Every pulled ledger account and tax rate of a connection."""
+    accounts = await session.scalars(select(LedgerAccount).where(LedgerAccount.connection_id == connection_id))
+    rates = await session.scalars(
+        select(AccountingTaxRate).where(AccountingTaxRate.connection_id == connection_id)
+    )
+    return list(accounts), list(rates)

@@ -60,7 +60,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding="ROUND_HALF_EVEN"))
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _discount_of(base: int, discount: dict[str, Any] | None, loc: list[str | int]) -> int:

@@ -81,3 +81,23 @@ async def pulled_of_type(
             )
         )
     ).all()
+
+
+async def pulled_by_name_token(
+    session: AsyncSession, connection_id: uuid.UUID, data_type: str, token: str, limit: int = 200
+) -> Sequence[PulledRecord]:
+    """Pulled records of a type whose name contains ``token`` (case-insensitive), not deleted."""
+    from sqlalchemy import func
+
+    return (
+        await session.scalars(
+            select(PulledRecord)
+            .where(
+                PulledRecord.connection_id == connection_id,
+                PulledRecord.data_type == data_type,
+                PulledRecord.is_deleted.is_(False),
+                func.lower(PulledRecord.name).contains(token.lower()),
+            )
+            .limit(limit)
+        )
+    ).all()

@@ -100,8 +100,13 @@ async def due(session: AsyncSession, now: dt.datetime, limit: int = 500) -> list
         select(SyncedRecord.id)
         .where(
             SyncedRecord.object_type.in_(("bill", "receivable", "customer", "vendor", "product")),
-            SyncedRecord.sync_status == "pending",
-            or_(SyncedRecord.next_attempt_at.is_(None), SyncedRecord.next_attempt_at <= now),
+            or_(
+                and_(
+                    SyncedRecord.sync_status == "pending",
+                    or_(SyncedRecord.next_attempt_at.is_(None), SyncedRecord.next_attempt_at <= now),
+                ),
+                and_(SyncedRecord.sync_status == "error", SyncedRecord.next_attempt_at <= now),
+            ),
         )
         .limit(limit)
     )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bb87561e6c13
+Revision ID: dacf4c27fef0
 Revises: 
-Create Date: 2026-11-22 02:03:06.707796
+Create Date: 2026-11-22 02:04:48.821958
 
 """
 
@@ -367,6 +367,7 @@ def schema_upgrades() -> None:
     sa.Column('last_pulled_at', sa.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'cockroachdb').with_variant(sa.ORA_JSONB(), 'oracle').with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('push_operation_key', sa.String(length=64), nullable=True),
+    sa.Column('push_phase', sa.String(length=10), nullable=True),
     sa.Column('pushed_version', sa.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTimeUTC(timezone=True), nullable=True),

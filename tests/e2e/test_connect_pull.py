@@ -1,0 +1,30 @@
+"""Connect an entity to the Xero example company through the link page, and pull it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.db.models import LedgerAccount, PulledRecord
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "codat"
+
+
+def fixture(platform: str, data_type: str) -> list[dict]:
+    return json.loads((FIXTURES / platform / f"{data_type}.json").read_text())["results"]
+
+
+async def test_connect_authorize_and_first_pull(world, sessionmaker) -> None:
+    entity = await world.partner.create_entity("Demo Ltd", currency="GBP")
+    conn = await world.connect(entity, "xero")
+    assert conn["platform"] == "xero"
+    accounts = fixture("xero", "accounts")
+    async with sessionmaker() as session:
+        stored = await session.scalar(select(func.count()).select_from(LedgerAccount))
+        invoices = await session.scalar(
+            select(func.count()).select_from(PulledRecord).where(PulledRecord.data_type == "invoices")
+        )
+    assert stored == len({a["id"] for a in accounts})
+    assert invoices == len({i["id"] for i in fixture("xero", "invoices")})
