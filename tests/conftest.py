@@ -45,6 +45,7 @@ def pytest_report_header() -> str:
 async def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS apscheduler CASCADE"))
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()

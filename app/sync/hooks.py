@@ -52,7 +52,9 @@ def _enqueue_after_commit(session: AsyncSession, record_id: str) -> None:
             return
         loop = asyncio.get_running_loop()
         for record_id in ids:
-            task = loop.create_task(ctx.jobs.enqueue("push_synced_record", synced_record_id=record_id))
+            task = loop.create_task(
+                ctx.jobs.enqueue("push_synced_record", synced_record_id=record_id)
+            )
             _tasks.add(task)
             task.add_done_callback(_tasks.discard)
 

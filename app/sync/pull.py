@@ -205,14 +205,34 @@ async def pull(
     Returns per data type the number of records stored, or the error text. ``last_pull`` on
     the connection moves only when every requested data type completed.
     """
-    from app.sync.matching import after_page
-
     async with ctx.sessionmaker() as session:
         connection = await connection_queries.by_id(session, connection_id)
         if connection is None or connection.status != "connected":
             return {}
         entity = await connection_queries.entity_of(session, connection)
-    provider = await ctx.provider_for(entity.partner_id)
+    async with queries.connection_lease(ctx.jobs.engine, connection_id) as leased:
+        if not leased:
+            # Another pull of this connection is running: run this one after it.
+            await ctx.jobs.retry_later(
+                "pull_connection",
+                5.0,
+                connection_id=str(connection_id),
+                data_types=list(data_types) if data_types else None,
+            )
+            return {}
+        return await _pull(ctx, connection, entity.partner_id, data_types)
+
+
+async def _pull(
+    ctx: JobContext,
+    connection: AccountingConnection,
+    partner_id: uuid.UUID,
+    data_types: Sequence[str] | None,
+) -> dict[str, int | str]:
+    from app.sync.matching import after_page
+
+    connection_id = connection.id
+    provider = await ctx.provider_for(partner_id)
     wanted = [d for d in DATA_TYPES if data_types is None or d in data_types]
     started = dt.datetime.now(dt.UTC)
     results: dict[str, int | str] = {}
@@ -232,7 +252,7 @@ async def pull(
             if error is None:
                 row.last_count = int(results[data_type])
             await session.commit()
-    if all(isinstance(v, int) for v in results.values()):
+    if data_types is None and all(isinstance(v, int) for v in results.values()):
         async with ctx.sessionmaker() as session:
             fresh = await connection_queries.by_id(session, connection_id)
             if fresh is not None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import AccountingTaxRate, LedgerAccount, PullCursor, PulledRecord
 
@@ -56,17 +58,60 @@ async def upsert_pulled(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
 
 
 async def cursor(session: AsyncSession, connection_id: uuid.UUID, data_type: str) -> PullCursor:
-    """The (connection, data type) cursor row, created on first use."""
-    row = await session.scalar(
-        select(PullCursor).where(
-            PullCursor.connection_id == connection_id, PullCursor.data_type == data_type
-        )
+    """The (connection, data type) cursor row, created on first use (race-safe)."""
+    stmt = select(PullCursor).where(
+        PullCursor.connection_id == connection_id, PullCursor.data_type == data_type
     )
+    row = await session.scalar(stmt)
     if row is None:
-        row = PullCursor(connection_id=connection_id, data_type=data_type, last_count=0)
-        session.add(row)
-        await session.flush()
+        now = dt.datetime.now(dt.UTC)
+        await session.execute(
+            _insert(session, PullCursor.__table__)
+            .values(
+                id=uuid.uuid4(),
+                connection_id=connection_id,
+                data_type=data_type,
+                last_count=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["connection_id", "data_type"])
+        )
+        row = await session.scalar(stmt)
+        assert row is not None
     return row
+
+
+_LOCAL_LEASES: dict[uuid.UUID, asyncio.Lock] = {}
+
+
+@asynccontextmanager
+async def connection_lease(engine: AsyncEngine, connection_id: uuid.UUID) -> AsyncIterator[bool]:
+    """Try to take the pull lease of a connection: yields True if this job holds it.
+
+    PostgreSQL: a session-level advisory lock, so one pull per connection runs across every
+    worker; SQLite (one process): an asyncio lock.
+    """
+    if engine.dialect.name != "postgresql":
+        lock = _LOCAL_LEASES.setdefault(connection_id, asyncio.Lock())
+        if lock.locked():
+            yield False
+            return
+        async with lock:
+            yield True
+        return
+    key = int.from_bytes(connection_id.bytes[:8], "big", signed=True)
+    async with engine.connect() as conn:
+        got = bool(
+            (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+        )
+        await conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.commit()
 
 
 async def pulled_of_type(
