@@ -79,6 +79,7 @@ def cmd_partner(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
     from app.runtime import build_service_app
 
     settings = _settings()
@@ -103,6 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import uvicorn
+
     from app.runtime import build_standalone_sandbox
 
     settings = _settings()

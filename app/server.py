@@ -18,6 +18,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.accounting.routes import AccountingDocumentsController
 from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
 from app.config import Settings
@@ -30,11 +31,14 @@ from app.deps import provide_entity, provide_principal
 from app.entities.routes import EntityController
 from app.errors import exception_handler
 from app.health.routes import live, ready
+from app.ledger.routes import LedgerAccountController, TaxRateController
 from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
 from app.payables.routes import PayableController
 from app.products.routes import ProductController
 from app.receivables.routes import ReceivableController
+from app.sync.routes import SyncRulesController
+from app.synced_records.routes import SyncedRecordController
 from app.webhook_receiver.routes import receive_codat, receive_codat_for_partner
 
 log = logging.getLogger("acctsync")
@@ -107,6 +111,11 @@ def create_app(
             PayableController,
             ReceivableController,
             ConnectionController,
+            LedgerAccountController,
+            TaxRateController,
+            AccountingDocumentsController,
+            SyncRulesController,
+            SyncedRecordController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -150,7 +150,11 @@ def main() -> None:
         else:
             _delta()
         return
-    print(f"matching speed on {os.cpu_count()} CPUs (each case in its own process)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"matching speed on {os.cpu_count()} CPUs (each case in its own process); "
+        f"load average at start {load} (other work on the machine slows every figure)"
+    )
     for case in ("10k", "delta", "100k"):
         subprocess.run([sys.executable, "-m", "bench.matching_speed", "--case", case], check=True)
 

@@ -241,9 +241,24 @@ def _match_one_counterpart(
     return _decide(record.id, cands, alive, index.records, "")
 
 
+def _strength(match: Match) -> tuple[float, float]:
+    """A claim's strength: the total score, then the weight of the fields that agreed or
+    disagreed (more evidence at the same score is the stronger claim)."""
+    for c in match.candidates:
+        if c.existing_id == match.existing_id:
+            fields = {
+                "country": c.country,
+                "city": c.city,
+                "address": c.address,
+                "postal_code": c.postal_code,
+            }
+            return match.score, sum(_WEIGHTS[f] for f, v in fields.items() if v is not None)
+    return match.score, 0.0
+
+
 def _one_to_one(results: list[tuple[Match, int | None]]) -> list[Match]:
-    """One existing record is never linked to two incoming records: the strongest claim keeps
-    it, weaker (and tied) claims become ambiguous."""
+    """One existing record is never linked to two incoming records: the strongest claim
+    (`_strength`) keeps it, weaker and tied claims become ambiguous."""
     claims: dict[int, list[int]] = {}
     for i, (_, row) in enumerate(results):
         if row is not None:
@@ -252,9 +267,9 @@ def _one_to_one(results: list[tuple[Match, int | None]]) -> list[Match]:
     for positions in claims.values():
         if len(positions) < 2:
             continue
-        ranked = sorted(positions, key=lambda i: -out[i].score)
-        top = out[ranked[0]].score
-        winner = ranked[0] if out[ranked[1]].score < top else None
+        ranked = sorted(positions, key=lambda i: _strength(out[i]), reverse=True)
+        top = _strength(out[ranked[0]])
+        winner = ranked[0] if _strength(out[ranked[1]]) < top else None
         for i in positions:
             if i != winner:
                 m = out[i]

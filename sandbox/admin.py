@@ -30,9 +30,9 @@ from sandbox.api import company_json
 from sandbox.config import FaultConfig
 from sandbox.errors import bad_request, not_found
 from sandbox.generator import GeneratorSpec, generate_company_data
-from sandbox.http import json_response, read_json, require_api_key, sandbox_state
 from sandbox.platforms import BY_KEY, PLATFORMS
 from sandbox.state import READ_TYPES, resolve_platform, seed_company, seed_example
+from sandbox.web import json_response, read_json, require_api_key, sandbox_state
 from sandbox.webhooks import connection_json
 
 

@@ -7,7 +7,10 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, patch, post, put
 
 from sandbox.errors import CodatError, bad_request, not_found
-from sandbox.http import (
+from sandbox.pushes import operation_json, start_push
+from sandbox.query import QueryError
+from sandbox.state import PUSH_TYPES, READ_TYPES, Company, SandboxState, iso
+from sandbox.web import (
     encode,
     idempotent,
     json_response,
@@ -18,9 +21,6 @@ from sandbox.http import (
     require_api_key,
     sandbox_state,
 )
-from sandbox.pushes import operation_json, start_push
-from sandbox.query import QueryError
-from sandbox.state import PUSH_TYPES, READ_TYPES, Company, SandboxState, iso
 from sandbox.webhooks import connection_json
 
 
@@ -255,8 +255,9 @@ async def _push(
 
     async def produce() -> tuple[int, bytes]:
         body = await read_json(request)
+        force = request.query_params.get("forceUpdate", "").lower() == "true"
         operation = start_push(
-            state, company, connection_id, data_type, body, record_id, _timeout(request)
+            state, company, connection_id, data_type, body, record_id, _timeout(request), force
         )
         return 200, encode(operation_json(operation))
 

@@ -28,14 +28,15 @@ from sandbox.admin import admin_router
 from sandbox.api import api_router
 from sandbox.config import SandboxConfig
 from sandbox.errors import CodatError, error_body, error_bytes
-from sandbox.http import api_key_from_header, encode
 from sandbox.link import link_router
 from sandbox.platforms import PLATFORMS
 from sandbox.state import SandboxState, seed_example
+from sandbox.web import api_key_from_header, encode
 from sandbox.webhooks import WebhookDispatcher
 
 logger = logging.getLogger("sandbox")
 _COMPANY_IN_PATH = re.compile(r"/companies/([^/]+)")
+_MAX_IDLE_S = 0.25
 
 
 class SandboxRuntime:
@@ -46,18 +47,30 @@ class SandboxRuntime:
         self.webhooks = webhooks
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         state.on_schedule = self._poke
 
     def _poke(self) -> None:
-        if self._wake is not None:
+        """Wake the loop for newly scheduled work (thread-safe: a test client may call the
+        app from another event loop than the one running the background task)."""
+        if self._wake is None or self._event_loop is None or self._event_loop.is_closed():
+            return
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is self._event_loop:
             self._wake.set()
+        else:
+            self._event_loop.call_soon_threadsafe(self._wake.set)
 
     def ensure_started(self) -> None:
         """Start the loop on the running event loop if it is not running."""
         if self._task is not None and not self._task.done():
             return
         self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._loop())
+        self._event_loop = asyncio.get_running_loop()
+        self._task = self._event_loop.create_task(self._loop())
         self.webhooks.flush_backlog()
 
     async def start(self) -> None:
@@ -70,7 +83,10 @@ class SandboxRuntime:
             self.state.run_due()
             due = self.state.next_due()
             self._wake.clear()
-            timeout = None if due is None else max(0.0, due - time.monotonic())
+            # Never sleep long: a wake-up from a foreign loop may be late or missed.
+            timeout = (
+                _MAX_IDLE_S if due is None else min(_MAX_IDLE_S, max(0.0, due - time.monotonic()))
+            )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -81,6 +97,7 @@ class SandboxRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._event_loop = None
         self.state.run_due()
         await self.webhooks.aclose()
 

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-authorization", default=env("WEBHOOK_AUTHORIZATION"))
     parser.add_argument(
         "--webhook-retry-delays",
-        default=env("WEBHOOK_RETRY_DELAYS", "5,300,1800,7200,18000"),
+        default=env("WEBHOOK_RETRY_DELAYS", "5,300,1800,7200,18000,36000,36000"),
         help="comma-separated seconds between delivery attempts",
     )
     parser.add_argument("--push-delay", type=float, default=float(env("PUSH_DELAY", "0.2") or 0))

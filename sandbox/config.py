@@ -68,7 +68,8 @@ class SandboxConfig:
       with ``webhook_secret``) or ``"legacy"`` (Codat rule alerts, with the
       ``webhook_authorization`` value as the ``Authorization`` header);
       ``webhook_retry_delays``: seconds before each retry after a failed delivery (non-2xx or
-      connection error); ``webhook_transport``: optional httpx transport (in-process delivery).
+      connection error; default Svix's schedule as Codat uses it: 5 s, 5 min, 30 min, 2 h,
+      5 h, 10 h, 10 h); ``webhook_transport``: optional httpx transport (in-process delivery).
     - ``push_delay_s``: seconds before a push operation settles (0: settles in the request);
       ``sync_delay_s``: seconds before a queued data refresh completes.
     - ``seed_examples``: create one example company per platform for each key at start.
@@ -83,7 +84,15 @@ class SandboxConfig:
     webhook_envelope: Literal["current", "legacy"] = "current"
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     webhook_authorization: str | None = None
-    webhook_retry_delays: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0)
+    webhook_retry_delays: tuple[float, ...] = (
+        5.0,
+        300.0,
+        1800.0,
+        7200.0,
+        18000.0,
+        36000.0,
+        36000.0,
+    )
     webhook_timeout_s: float = 15.0
     webhook_reorder_window_s: float = 0.2
     webhook_transport: httpx.AsyncBaseTransport | None = None

@@ -37,6 +37,10 @@ _PRODUCTS = (
     "Printed brochure", "Coffee beans 1kg", "Office chair", "Laptop stand", "Cable kit",
     "Audit", "Translation page", "Photography session", "Cleaning service", "Spare part",
 )  # fmt: skip
+_GRADES = (
+    "Standard", "Premium", "Basic", "Deluxe", "Compact", "Large", "Eco", "Pro", "Express",
+    "Classic", "Advanced", "Starter", "Enterprise", "Mini", "Plus",
+)  # fmt: skip
 _POOL = 120
 
 
@@ -249,7 +253,9 @@ def _items(
     for index in range(count):
         name = rng.choice(_PRODUCTS)
         if name in seen:
-            name = f"{name} {index + 1}"
+            name = f"{rng.choice(_GRADES)} {name.lower()}"
+        if name in seen:
+            name = f"{name} (SKU-{index + 1:05d})"
         seen.add(name)
         price = round(rng.uniform(5, 2000), 2)
         items.append(

@@ -21,9 +21,9 @@ from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect
 
 from sandbox.errors import not_found
-from sandbox.http import sandbox_state
 from sandbox.platforms import BY_KEY, PLATFORMS
 from sandbox.state import Company, Connection, SandboxState
+from sandbox.web import sandbox_state
 from sandbox.webhooks import link_url
 
 _STYLE = (

@@ -16,8 +16,10 @@ Validation (checked when the push settles, against the company's records at that
 - every line's ``accountRef.id``, ``taxRateRef.id``, ``itemRef.id`` must exist;
 - customers: ``customerName``; suppliers: ``supplierName``; items: ``name`` and ``type``
   (refs inside ``invoiceItem``/``billItem`` must exist);
-- updates: the record must exist. An update merges the body over the stored record; an
-  invoice or bill updated with ``status: "Void"`` is voided (``amountDue`` 0).
+- updates: the record must exist, and a ``sourceModifiedDate`` in the body must equal the
+  stored one unless ``forceUpdate=true`` (Codat's stale-update check). An update merges the
+  body over the stored record; an invoice or bill updated with ``status: "Void"`` is voided
+  (``amountDue`` 0).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import uuid
 from typing import Any
 
 from sandbox.errors import CodatError
+from sandbox.query import parse_datetime
 from sandbox.state import Company, PushOperation, SandboxState, iso
 
 _REQUIRED = {
@@ -169,6 +172,7 @@ def start_push(
     body: Any,
     record_id: str | None,
     timeout_in_minutes: int | None,
+    force_update: bool = False,
 ) -> PushOperation:
     """Accept a push (create when ``record_id`` is None, else update) and schedule it.
 
@@ -187,6 +191,7 @@ def start_push(
         record_id=record_id,
         requested=state.stamp(),
         timeout_in_minutes=timeout_in_minutes,
+        force_update=force_update,
     )
     company.push_operations[operation.key] = operation
     if state.config.push_delay_s <= 0:
@@ -241,6 +246,8 @@ def settle(state: SandboxState, company: Company, operation: PushOperation) -> N
         if record_id is not None and record_id not in company.data[operation.data_type]:
             message = f"{operation.data_type} record '{record_id}' does not exist."
             errors = [_error(record_id, message, "RecordExists")]
+        elif record_id is not None and not operation.force_update:
+            errors = _stale(company, operation) + errors
         if errors:
             operation.status, operation.status_code = "Failed", 400
             operation.errors = errors
@@ -260,6 +267,25 @@ def settle(state: SandboxState, company: Company, operation: PushOperation) -> N
                 }
             ]
     state.emit("push.settled", company, {"operation": operation})
+
+
+def _stale(company: Company, operation: PushOperation) -> list[dict[str, Any]]:
+    """Codat: an update whose ``sourceModifiedDate`` differs from the platform's record fails
+    unless ``forceUpdate=true`` (the record changed since it was read)."""
+    sent = operation.body.get("sourceModifiedDate")
+    stored = (company.data[operation.data_type].get(operation.record_id or "") or {}).get(
+        "sourceModifiedDate"
+    )
+    if not isinstance(sent, str) or not isinstance(stored, str):
+        return []
+    sent_at, stored_at = parse_datetime(sent), parse_datetime(stored)
+    if sent_at is None or stored_at is None or sent_at == stored_at:
+        return []
+    message = (
+        f"The record was modified in the platform at {stored} since it was read "
+        f"({sent}); read it again or push with forceUpdate=true."
+    )
+    return [_error(str(operation.record_id), message, "SourceModifiedDate")]
 
 
 def _candidate(company: Company, operation: PushOperation) -> dict[str, Any]:

@@ -104,6 +104,7 @@ class PushOperation:
     record_id: str | None
     requested: datetime
     timeout_in_minutes: int | None
+    force_update: bool = False
     status: str = "Pending"
     status_code: int = 202
     completed: datetime | None = None

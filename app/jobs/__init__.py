@@ -7,6 +7,6 @@ and the psycopg event broker, shared by any number of ``acctsync worker`` proces
 processes only adding jobs.
 """
 
-from app.jobs.runner import Jobs, JobContext, current_context
+from app.jobs.runner import JobContext, Jobs, current_context
 
 __all__ = ["JobContext", "Jobs", "current_context"]

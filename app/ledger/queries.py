@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AccountingConnection, AccountingTaxRate, LedgerAccount
@@ -49,8 +49,24 @@ async def of_connection(
     session: AsyncSession, connection_id: uuid.UUID
 ) -> tuple[list[LedgerAccount], list[AccountingTaxRate]]:
     """Every pulled ledger account and tax rate of a connection."""
-    accounts = await session.scalars(select(LedgerAccount).where(LedgerAccount.connection_id == connection_id))
+    accounts = await session.scalars(
+        select(LedgerAccount).where(LedgerAccount.connection_id == connection_id)
+    )
     rates = await session.scalars(
         select(AccountingTaxRate).where(AccountingTaxRate.connection_id == connection_id)
     )
     return list(accounts), list(rates)
+
+
+def accounts_stmt(connection_id: uuid.UUID) -> Select[tuple[LedgerAccount]]:
+    """Live (not deleted) ledger accounts of a connection."""
+    return select(LedgerAccount).where(
+        LedgerAccount.connection_id == connection_id, LedgerAccount.is_deleted.is_(False)
+    )
+
+
+def tax_rates_stmt(connection_id: uuid.UUID) -> Select[tuple[AccountingTaxRate]]:
+    """Live tax rates of a connection."""
+    return select(AccountingTaxRate).where(
+        AccountingTaxRate.connection_id == connection_id, AccountingTaxRate.is_deleted.is_(False)
+    )

@@ -47,7 +47,8 @@ def contact_record(record: Any, name: str | None) -> matching.CounterpartRecord:
 
 def _errors(match: matching.Match, what: str) -> dict[str, Any]:
     return {
-        "message": f"{what} matches several; choose one with PATCH /v1/accounting_synced_records/{{id}}",
+        "message": f"{what} matches several; choose one with "
+        "PATCH /v1/accounting_synced_records/{id}",
         "details": [
             {
                 "object_id": c.existing_id,

@@ -210,7 +210,7 @@ async def pull(
         if connection is None or connection.status != "connected":
             return {}
         entity = await connection_queries.entity_of(session, connection)
-    async with queries.connection_lease(ctx.jobs.engine, connection_id) as leased:
+    async with queries.lease(ctx.jobs.engine, connection_id) as leased:
         if not leased:
             # Another pull of this connection is running: run this one after it.
             await ctx.jobs.retry_later(

@@ -98,7 +98,18 @@ async def due_records(session: AsyncSession, at: dt.datetime) -> list[uuid.UUID]
 
 
 async def run_push(ctx: JobContext, record_id: uuid.UUID, *, manual: bool = False) -> None:
-    """Push or settle one synced record (safe to run twice, concurrently or after a crash)."""
+    """Push or settle one synced record (safe to run twice, concurrently or after a crash).
+
+    One job at a time holds a record's lease; a job that finds it taken runs again shortly.
+    """
+    async with sync_queries.lease(ctx.jobs.engine, record_id) as leased:
+        if not leased:
+            await ctx.jobs.retry_later("push_synced_record", 1.0, synced_record_id=str(record_id))
+            return
+        await _run_push(ctx, record_id, manual)
+
+
+async def _run_push(ctx: JobContext, record_id: uuid.UUID, manual: bool) -> None:
     async with ctx.sessionmaker() as session:
         record = await synced_queries.lock(session, record_id)
         if record is None or not _should_run(record, manual):
@@ -196,7 +207,8 @@ async def _push(
     if not validation.ok:
         _validation_attempt(session, record, validation.problems)
         raise _Failed(
-            f"The {record.object_type} cannot be pushed: {len(validation.problems)} problem(s) to fix",
+            f"The {record.object_type} cannot be pushed: "
+            f"{len(validation.problems)} problem(s) to fix",
             [p.message for p in validation.problems],
         )
     # Dependencies first (OCA connector: export the partner before the order).

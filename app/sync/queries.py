@@ -86,21 +86,26 @@ _LOCAL_LEASES: dict[uuid.UUID, asyncio.Lock] = {}
 
 
 @asynccontextmanager
-async def connection_lease(engine: AsyncEngine, connection_id: uuid.UUID) -> AsyncIterator[bool]:
-    """Try to take the pull lease of a connection: yields True if this job holds it.
+async def lease(engine: AsyncEngine, object_id: uuid.UUID) -> AsyncIterator[bool]:
+    """Try to take the exclusive lease of an object (a connection's pull, a synced record's
+    push): yields True if this job holds it, False if another job does.
 
-    PostgreSQL: a session-level advisory lock, so one pull per connection runs across every
-    worker; SQLite (one process): an asyncio lock.
+    PostgreSQL: a session-level advisory lock, held across the job's several commits and
+    exclusive across every worker; SQLite (one process): an asyncio lock.
     """
     if engine.dialect.name != "postgresql":
-        lock = _LOCAL_LEASES.setdefault(connection_id, asyncio.Lock())
+        lock = _LOCAL_LEASES.setdefault(object_id, asyncio.Lock())
         if lock.locked():
             yield False
             return
-        async with lock:
-            yield True
+        try:
+            async with lock:
+                yield True
+        finally:
+            if not lock.locked():
+                _LOCAL_LEASES.pop(object_id, None)
         return
-    key = int.from_bytes(connection_id.bytes[:8], "big", signed=True)
+    key = int.from_bytes(object_id.bytes[:8], "big", signed=True)
     async with engine.connect() as conn:
         got = bool(
             (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
@@ -146,3 +151,10 @@ async def pulled_by_name_token(
             .limit(limit)
         )
     ).all()
+
+
+def pulled_stmt(connection_id: uuid.UUID, data_type: str) -> Any:
+    """Pulled records of one data type of a connection (for the accounting views)."""
+    return select(PulledRecord).where(
+        PulledRecord.connection_id == connection_id, PulledRecord.data_type == data_type
+    )

@@ -103,7 +103,9 @@ async def due(session: AsyncSession, now: dt.datetime, limit: int = 500) -> list
             or_(
                 and_(
                     SyncedRecord.sync_status == "pending",
-                    or_(SyncedRecord.next_attempt_at.is_(None), SyncedRecord.next_attempt_at <= now),
+                    or_(
+                        SyncedRecord.next_attempt_at.is_(None), SyncedRecord.next_attempt_at <= now
+                    ),
                 ),
                 and_(SyncedRecord.sync_status == "error", SyncedRecord.next_attempt_at <= now),
             ),
@@ -161,3 +163,21 @@ async def count_by_status(
         .group_by(SyncedRecord.object_type, SyncedRecord.sync_status)
     )
     return {(t, s): n for t, s, n in rows}
+
+
+async def errored(
+    session: AsyncSession, entity_id: uuid.UUID, object_type: str, limit: int
+) -> list[SyncedRecord]:
+    """Records of a type in ``error`` and not in flight, oldest first."""
+    rows = await session.scalars(
+        select(SyncedRecord)
+        .where(
+            SyncedRecord.entity_id == entity_id,
+            SyncedRecord.object_type == object_type,
+            SyncedRecord.sync_status == "error",
+            SyncedRecord.push_operation_key.is_(None),
+        )
+        .order_by(SyncedRecord.created_at, SyncedRecord.id)
+        .limit(limit)
+    )
+    return list(rows)

@@ -51,9 +51,9 @@ class World:
     partner: PartnerCtx
 
     async def wait_for(
-        self, check: Callable[[], Awaitable[Any]], timeout: float = 20.0, what: str = "condition"
+        self, check: Callable[[], Awaitable[Any]], limit: float = 20.0, what: str = "condition"
     ) -> Any:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit
         while True:
             result = await check()
             if result:
@@ -112,14 +112,22 @@ def sandbox_overrides() -> dict[str, Any]:
 @pytest.fixture
 async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[World]:
     to_service = LateASGITransport()
-    sandbox_app = create_sandbox_app(sandbox_config(webhook_transport=to_service, **sandbox_overrides))
+    sandbox_app = create_sandbox_app(
+        sandbox_config(webhook_transport=to_service, **sandbox_overrides)
+    )
     settings = Settings(
-        database_url=DATABASE_URL, secret_key=TEST_SECRET, env="test", public_url=SERVICE_URL,
-        codat_base_url=SANDBOX_URL, codat_webhook_secret=(WEBHOOK_SECRET,),
+        database_url=DATABASE_URL,
+        secret_key=TEST_SECRET,
+        env="test",
+        public_url=SERVICE_URL,
+        codat_base_url=SANDBOX_URL,
+        codat_webhook_secret=(WEBHOOK_SECRET,),
         pull_interval_seconds=3600,
     )
     service = build_service_app(
-        settings, provider_transport=httpx.ASGITransport(app=sandbox_app), sweep_interval=0.5,
+        settings,
+        provider_transport=httpx.ASGITransport(app=sandbox_app),
+        sweep_interval=0.5,
         provider_options={"backoff_base": 0.01, "backoff_cap": 0.05, "max_wait": 2.0},
     )
     to_service.app = service
@@ -129,7 +137,8 @@ async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[Worl
     ):
         partner = await make_partner(client, sessionmaker, "E2E partner")
         r = await client.patch(
-            "/v1/settings", headers=partner.headers,
+            "/v1/settings",
+            headers=partner.headers,
             json={"accounting": {"provider": "codat", "token": "sandbox"}},
         )
         assert r.status_code == 200

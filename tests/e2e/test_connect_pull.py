@@ -24,7 +24,9 @@ async def test_connect_authorize_and_first_pull(world, sessionmaker) -> None:
     async with sessionmaker() as session:
         stored = await session.scalar(select(func.count()).select_from(LedgerAccount))
         invoices = await session.scalar(
-            select(func.count()).select_from(PulledRecord).where(PulledRecord.data_type == "invoices")
+            select(func.count())
+            .select_from(PulledRecord)
+            .where(PulledRecord.data_type == "invoices")
         )
     assert stored == len({a["id"] for a in accounts})
     assert invoices == len({i["id"] for i in fixture("xero", "invoices")})

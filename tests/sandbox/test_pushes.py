@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
+from sandbox import SandboxConfig, create_sandbox_app
+
 from .conftest import Sandbox, basic
 
 
@@ -276,3 +280,68 @@ async def test_legacy_envelope_with_authorization_header(sandbox_factory) -> Non
         assert bodies[-1]["RuleType"] == "Push Operation Status Changed()"
         assert bodies[-1]["Data"]["status"] == "Success"
         assert bodies[-1]["Data"]["pushOperationKey"] == response.json()["pushOperationKey"]
+
+
+async def test_stale_update_fails_unless_force_update(sb: Sandbox) -> None:
+    ctx = await _setup(sb)
+    created = await sb.client.post(
+        f"{ctx['push']}/customers", json={"customerName": "Old"}, headers=basic()
+    )
+    customer_id = (await _wait(sb, ctx, created.json()["pushOperationKey"]))["changes"][0][
+        "recordRef"
+    ]["id"]
+    read = (
+        await sb.client.get(f"{ctx['base']}/data/customers/{customer_id}", headers=basic())
+    ).json()
+    await sb.client.put(
+        f"/_admin/companies/{ctx['company']}/data/customers",
+        json={"id": customer_id, "customerName": "Edited in Xero"},
+        headers=basic(),
+    )
+    stale = {**read, "customerName": "From the service"}
+    rejected = await sb.client.put(
+        f"{ctx['push']}/customers/{customer_id}", json=stale, headers=basic()
+    )
+    failed = await _wait(sb, ctx, rejected.json()["pushOperationKey"])
+    assert failed["status"] == "Failed"
+    assert failed["validation"]["errors"][0]["validatorName"] == "SourceModifiedDate"
+    forced = await sb.client.put(
+        f"{ctx['push']}/customers/{customer_id}",
+        params={"forceUpdate": "true"},
+        json=stale,
+        headers=basic(),
+    )
+    assert (await _wait(sb, ctx, forced.json()["pushOperationKey"]))["status"] == "Success"
+    final = (
+        await sb.client.get(f"{ctx['base']}/data/customers/{customer_id}", headers=basic())
+    ).json()
+    assert final["customerName"] == "From the service"
+
+
+async def _plain_client_push(app) -> tuple[httpx.AsyncClient, str, str]:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sb")
+    seeded = await client.post("/_admin/companies/seed", json={"platform": "xero"}, headers=basic())
+    company = seeded.json()
+    url = f"/companies/{company['id']}/connections/{company['dataConnections'][0]['id']}"
+    pushed = await client.post(f"{url}/push/customers", json={"customerName": "Q"}, headers=basic())
+    return client, company["id"], pushed.json()["pushOperationKey"]
+
+
+async def test_mounted_without_lifespan_still_settles_in_the_background() -> None:
+    app = create_sandbox_app(SandboxConfig(push_delay_s=0.02))  # no lifespan runs here
+    client, company_id, key = await _plain_client_push(app)
+    await asyncio.sleep(0.1)
+    assert app.state.sandbox.companies[company_id].push_operations[key].status == "Success"
+    await app.state.sandbox_runtime.stop()
+    await client.aclose()
+
+
+async def test_reads_settle_due_work_even_when_the_loop_is_gone(monkeypatch) -> None:
+    app = create_sandbox_app(SandboxConfig(push_delay_s=0.02))
+    monkeypatch.setattr(app.state.sandbox_runtime, "ensure_started", lambda: None)
+    client, company_id, key = await _plain_client_push(app)
+    await asyncio.sleep(0.05)
+    assert app.state.sandbox.companies[company_id].push_operations[key].status == "Pending"
+    read = await client.get(f"/companies/{company_id}/push/{key}", headers=basic())
+    assert read.json()["status"] == "Success"
+    await client.aclose()

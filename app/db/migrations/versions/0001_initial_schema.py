@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: dacf4c27fef0
+Revision ID: 8a65d221034f
 Revises: 
-Create Date: 2026-11-22 02:04:48.821958
+Create Date: 2026-11-22 02:08:19.876492
 
 """
 

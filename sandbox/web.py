@@ -177,10 +177,7 @@ async def idempotent(
     (they happen before the handler), so a retried 429/5xx runs the request."""
     key = request.headers.get("idempotency-key")
     if not key:
-        try:
-            status, body = await produce()
-        except CodatError:
-            raise
+        status, body = await produce()
         return json_response(body, status)
     state = sandbox_state(request)
     raw = await request.body()

@@ -1,0 +1,1 @@
+"""Read-only views of the bills and invoices pulled from the accounting system."""

@@ -1,0 +1,205 @@
+"""``/v1/accounting/payables`` and ``/v1/accounting/receivables``: bills and invoices as the
+accounting system holds them (Monite's ``AccountingPayable`` / ``AccountingReceivable``),
+from the last pull. Ids are the provider's; amounts are minor units of the document currency.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from litestar import Controller, get
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Entity, PulledRecord
+from app.errors import NotFound
+from app.ledger.routes import current_connection
+from app.listing import Limit, Order, Token
+from app.pagination import Page
+from app.providers.records import Bill, Invoice, decode_object
+from app.schemas import Response
+from app.sync import queries as sync_queries
+
+
+class RefOut(Response):
+    id: str | None
+    name: str | None = None
+
+
+class LineOut(Response):
+    description: str | None
+    quantity: float | None
+    unit_amount: int | None
+    discount_amount: int | None
+    discount_percentage: float | None
+    ledger_account_id: str | None
+    tax_rate_ref: RefOut | None
+
+
+class AccountingDocumentOut(Response):
+    """A pulled bill (``vendor_ref``) or invoice (``customer_ref``)."""
+
+    id: str
+    invoice_number: str | None
+    currency: str | None
+    status: str | None
+    posted_date: str | None
+    due_date: str | None
+    subtotal: int | None
+    tax_amount: int | None
+    total_amount: int | None
+    amount_due: int | None
+    memo: str | None
+    lines: list[LineOut]
+    vendor_ref: RefOut | None = None
+    customer_ref: RefOut | None = None
+    is_deleted: bool = False
+
+
+def _minor(amount: Decimal | None, currency: str | None) -> int | None:
+    if amount is None:
+        return None
+    try:
+        exponent = get_currency_precision(currency or "")
+    except Exception:
+        exponent = 2
+    return int((amount * 10**exponent).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _date(value: Any) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+def document_out(row: PulledRecord) -> AccountingDocumentOut:
+    """Decode a stored bill or invoice and present it in Monite's shape."""
+    is_bill = row.data_type == "bills"
+    doc: Any = decode_object(Bill if is_bill else Invoice, row.raw)
+    cur = doc.currency
+    lines = [
+        LineOut(
+            description=line.description,
+            quantity=float(line.quantity) if line.quantity is not None else None,
+            unit_amount=_minor(line.unit_amount, cur),
+            discount_amount=_minor(line.discount_amount, cur),
+            discount_percentage=float(line.discount_percentage)
+            if line.discount_percentage is not None
+            else None,
+            ledger_account_id=line.account_ref.id if line.account_ref else None,
+            tax_rate_ref=RefOut(id=line.tax_rate_ref.id, name=line.tax_rate_ref.name)
+            if line.tax_rate_ref
+            else None,
+        )
+        for line in doc.line_items
+    ]
+    common = {
+        "id": doc.id,
+        "currency": cur,
+        "status": doc.status,
+        "posted_date": _date(doc.issue_date),
+        "due_date": _date(doc.due_date),
+        "subtotal": _minor(doc.sub_total, cur),
+        "total_amount": _minor(doc.total_amount, cur),
+        "amount_due": _minor(doc.amount_due, cur),
+        "memo": doc.note,
+        "lines": lines,
+        "is_deleted": row.is_deleted,
+    }
+    if is_bill:
+        ref = doc.supplier_ref
+        return AccountingDocumentOut(
+            invoice_number=doc.reference,
+            tax_amount=_minor(doc.tax_amount, cur),
+            vendor_ref=RefOut(id=ref.id, name=ref.supplier_name) if ref else None,
+            **common,
+        )
+    ref = doc.customer_ref
+    return AccountingDocumentOut(
+        invoice_number=doc.invoice_number,
+        tax_amount=_minor(doc.total_tax_amount, cur),
+        customer_ref=RefOut(id=ref.id, name=ref.company_name) if ref else None,
+        **common,
+    )
+
+
+async def _list(
+    session: AsyncSession,
+    entity: Entity,
+    state: State,
+    data_type: str,
+    limit: int,
+    order: str,
+    token: str | None,
+) -> Page[AccountingDocumentOut]:
+    connection = await current_connection(session, entity)
+    rows, nxt, prev, _ = await state.paginator.page(
+        session,
+        sync_queries.pulled_stmt(connection.id, data_type),
+        list_name=f"accounting_{data_type}",
+        scope=str(entity.id),
+        query={"order": order},
+        sort_col=PulledRecord.created_at,
+        id_col=PulledRecord.id,
+        order=order,
+        limit=limit,
+        token=token,
+    )
+    return Page([document_out(r) for r in rows], nxt, prev)
+
+
+async def _one(
+    session: AsyncSession, entity: Entity, data_type: str, provider_id: str
+) -> AccountingDocumentOut:
+    connection = await current_connection(session, entity)
+    rows = await sync_queries.pulled_of_type(session, connection.id, data_type, [provider_id])
+    if not rows:
+        raise NotFound(
+            f"{data_type[:-1].capitalize()} {provider_id} was not found in the accounting system"
+        )
+    return document_out(rows[0])
+
+
+class AccountingDocumentsController(Controller):
+    path = "/v1/accounting"
+    tags = ["accounting data"]
+
+    @get("/payables", operation_id="get_accounting_payables")
+    async def payables(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        limit: Limit = 100,
+        order: Order = "asc",
+        pagination_token: Token = None,
+    ) -> Page[AccountingDocumentOut]:
+        """Bills in the accounting system (as of the last pull)."""
+        return await _list(db_session, entity, state, "bills", limit, order, pagination_token)
+
+    @get("/payables/{payable_id:str}", operation_id="get_accounting_payables_id")
+    async def payable(
+        self, payable_id: str, db_session: AsyncSession, entity: Entity
+    ) -> AccountingDocumentOut:
+        """One bill, by its id in the accounting system."""
+        return await _one(db_session, entity, "bills", payable_id)
+
+    @get("/receivables", operation_id="get_accounting_receivables")
+    async def receivables(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        limit: Limit = 100,
+        order: Order = "asc",
+        pagination_token: Token = None,
+    ) -> Page[AccountingDocumentOut]:
+        """Invoices in the accounting system (as of the last pull)."""
+        return await _list(db_session, entity, state, "invoices", limit, order, pagination_token)
+
+    @get("/receivables/{invoice_id:str}", operation_id="get_accounting_receivables_id")
+    async def receivable(
+        self, invoice_id: str, db_session: AsyncSession, entity: Entity
+    ) -> AccountingDocumentOut:
+        """One invoice, by its id in the accounting system."""
+        return await _one(db_session, entity, "invoices", invoice_id)

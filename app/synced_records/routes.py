@@ -1,0 +1,146 @@
+"""``/v1/accounting_synced_records``: what crossed the boundary, what failed and why, retries.
+
+Support staff answer "did this invoice reach Xero, and if not, why?" here without logs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Entity, SyncedRecord
+from app.listing import Limit, Order, Token
+from app.pagination import Page
+from app.synced_records import queries, service
+from app.synced_records.schemas import (
+    BulkPushBody,
+    BulkPushOut,
+    ObjectType,
+    ResolveBody,
+    SyncedRecordOut,
+    SyncStatus,
+)
+
+DateFilter = Annotated[str | None, Parameter(description="ISO 8601 date-time")]
+
+
+class SyncedRecordController(Controller):
+    path = "/v1/accounting_synced_records"
+    tags = ["synced records"]
+
+    @get("/", operation_id="get_accounting_synced_records")
+    async def list_records(
+        self,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        object_type: ObjectType,
+        limit: Limit = 100,
+        order: Order = "asc",
+        sort: Literal["created_at", "updated_at"] = "created_at",
+        pagination_token: Token = None,
+        object_id: str | None = None,
+        object_id__in: list[str] | None = None,
+        sync_status: SyncStatus | None = None,
+        created_at__gt: DateFilter = None,
+        created_at__lt: DateFilter = None,
+        created_at__gte: DateFilter = None,
+        created_at__lte: DateFilter = None,
+        updated_at__gt: DateFilter = None,
+        updated_at__lt: DateFilter = None,
+        updated_at__gte: DateFilter = None,
+        updated_at__lte: DateFilter = None,
+    ) -> Page[SyncedRecordOut]:
+        """Synced records of one object type, filtered; cursor-paginated."""
+        if pagination_token:
+            query = state.paginator.decode(pagination_token, "synced_records", str(entity.id)).query
+        else:
+            query = {
+                "object_type": object_type,
+                "order": order,
+                "sort": sort,
+                **service.parse_filters(
+                    {
+                        "object_id": object_id,
+                        "object_id__in": object_id__in,
+                        "sync_status": sync_status,
+                        "created_at__gt": created_at__gt,
+                        "created_at__lt": created_at__lt,
+                        "created_at__gte": created_at__gte,
+                        "created_at__lte": created_at__lte,
+                        "updated_at__gt": updated_at__gt,
+                        "updated_at__lt": updated_at__lt,
+                        "updated_at__gte": updated_at__gte,
+                        "updated_at__lte": updated_at__lte,
+                    }
+                ),
+            }
+        rows, nxt, prev, _ = await state.paginator.page(
+            db_session,
+            queries.list_stmt(entity.id, query["object_type"], query),
+            list_name="synced_records",
+            scope=str(entity.id),
+            query=query,
+            sort_col=getattr(SyncedRecord, query["sort"]),
+            id_col=SyncedRecord.id,
+            order=query["order"],
+            limit=limit,
+            token=pagination_token,
+        )
+        return Page([service.to_out(r) for r in rows], nxt, prev)
+
+    @get("/{synced_record_id:uuid}", operation_id="get_accounting_synced_records_id")
+    async def get_one(
+        self, synced_record_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+    ) -> SyncedRecordOut:
+        """One record with its errors and every attempt (what was sent, what came back)."""
+        return await service.with_attempts(db_session, entity.id, synced_record_id)
+
+    @patch("/{synced_record_id:uuid}", operation_id="patch_accounting_synced_records_id")
+    async def resolve(
+        self,
+        synced_record_id: uuid.UUID,
+        data: ResolveBody,
+        db_session: AsyncSession,
+        entity: Entity,
+    ) -> SyncedRecordOut:
+        """Resolve an ambiguous match: link the pulled contact or item to ``object_id``."""
+        return service.to_out(
+            await service.resolve(db_session, entity, synced_record_id, data.object_id)
+        )
+
+    @post(
+        "/{synced_record_id:uuid}/push",
+        operation_id="post_accounting_synced_records_id_push",
+        status_code=200,
+    )
+    async def push(
+        self, synced_record_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
+    ) -> SyncedRecordOut:
+        """Retry now: re-validate and re-push; answers with the record after the attempt."""
+        from app.sync.push import run_push
+
+        entity_id = entity.id
+        await service.prepare_retry(db_session, entity_id, synced_record_id)
+        await db_session.commit()
+        await run_push(state.jobs.context, synced_record_id, manual=True)
+        db_session.expire_all()
+        return await service.with_attempts(db_session, entity_id, synced_record_id)
+
+    @post("/push", operation_id="post_accounting_synced_records_push", status_code=202)
+    async def bulk_push(
+        self, data: BulkPushBody, db_session: AsyncSession, entity: Entity, state: State
+    ) -> Response[BulkPushOut]:
+        """Queue a retry of up to ``limit`` records in ``error`` (e.g. after a fix)."""
+        ids = await service.queue_bulk(db_session, entity.id, data.object_type, data.limit)
+        await db_session.commit()
+        jobs = state.get("jobs")
+        if jobs is not None:
+            for record_id in ids:
+                await jobs.enqueue("push_synced_record", synced_record_id=str(record_id))
+        return Response(BulkPushOut(queued=len(ids)), status_code=202)
