@@ -13,21 +13,27 @@ How (`match_counterparts`, `match_products`):
   legal forms at the end (Ltd, Limited, LLC, Inc, GmbH, S.A., B.V., Pty Ltd, ...), a leading
   "The", common abbreviations (Intl, Bros, Mfg, ...). Countries become ISO 3166 alpha-2 with
   pycountry ("United Kingdom", "UK", "GB" and "gb" are one country).
-- Name score: `fuzz.ratio` of the token-sorted normalised names (token order does not
-  matter), initials expanded from the other name ("J Smith" ~ "John Smith").
-- Thresholds (0-100): counterpart names `NAME_THRESHOLD` = 85, products `PRODUCT_THRESHOLD`
+- Cheap scorer (finds candidates): `fuzz.ratio` of the normalised names, token-sorted and in
+  order, cut-off 70, over the names that share a token within one edit (blocking).
+- Finer scorer (on those only): optimal-string-alignment similarity (a typo or a swap of two
+  letters costs 1) of the names token-sorted or in order, whichever is higher, with one-letter
+  initials expanded from the other name ("J Smith" ~ "John Smith").
+- Thresholds (0-100): counterpart names `NAME_THRESHOLD` = 80, products `PRODUCT_THRESHOLD`
   = 90 with equal number tokens; names within `NAME_MARGIN` = 5 of the best stay in the
   running; cities agree at `CITY_THRESHOLD` = 80 (`token_set_ratio`); addresses separate
-  candidates by more than `ADDRESS_MARGIN` = 10.
+  candidates by more than `ADDRESS_MARGIN` = 10. One configuration for every data set: the
+  quality bench reaches precision >= 0.999 and recall >= 0.98 on nine labelled sets.
 - A known, different country or city rules a candidate out (the same name in another city is
   another company); an empty field never does.
 - Outcomes: `matched` (exactly one candidate left), `ambiguous` (several left, or the existing
   record is claimed more strongly by another incoming record), `unmatched` (none).
 
 Speed: names are blocked by tokens within one edit (see `_index`) and scored with rapidfuzz
-in C loops; no score matrix is built, memory is O(existing). Build a `CounterpartIndex` /
-`ProductIndex` once to match the hourly pull's changed records against it. Figures:
-`python -m bench.matching_speed`; quality on labelled data: `python -m bench.matching_quality`.
+`process.extract` in C loops (`process.cdist` would need numpy, which is not a dependency);
+no score matrix is built, memory is O(existing). `workers=-1` splits large inputs over forked
+processes. Build a `CounterpartIndex` / `ProductIndex` once to match the hourly pull's
+changed records against it. Figures: `python -m bench.matching_speed`; quality on labelled
+data: `python -m bench.matching_quality`.
 """
 
 from ._match import (

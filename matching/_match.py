@@ -349,20 +349,25 @@ def match_counterparts(
     matched on their names, countries, cities and addresses, in that order, until there is one
     match; a pull never creates a counterpart (so `unmatched` creates nothing). The cascade:
 
-    1. candidates: existing names scoring at least `NAME_THRESHOLD` (token-sorted
-       `fuzz.ratio` of normalised names, initials expanded);
+    1. candidates: existing names scoring at least `NAME_THRESHOLD` (see `name_score`:
+       optimal-string-alignment similarity of normalised names, token-sorted or in order,
+       initials expanded), found through the blocking index (`_index`);
     2. a candidate whose country (ISO alpha-2) or city is known on both sides and differs is
-       out: the same name elsewhere is another company;
+       out: the same name elsewhere is another company (the issue's narrowing by country and
+       city, applied even to a single candidate, for precision); where a city is missing, a
+       known different postal code together with an address scoring below
+       `ADDRESS_CONFLICT` rules a candidate out the same way;
     3. of the rest, those within `NAME_MARGIN` of the best name survive;
     4. if several survive, a known different postal code, then a known address more than
        `ADDRESS_MARGIN` below the best known address, rule candidates out;
     5. exactly one survivor is `matched`; several are `ambiguous`; none is `unmatched`.
 
     An empty field neither helps nor hurts (it never rules a candidate out). One existing
-    counterpart is never linked to two incoming records: the weaker claim (by total score, ties
-    both) becomes `ambiguous`; `claimed` lists existing ids already linked to other records
-    (earlier pulls), and a match to one of them is `ambiguous` too. `existing` may be a list
-    or a `CounterpartIndex` built once and reused. No errors are raised for odd input.
+    counterpart is never linked to two incoming records: the stronger claim keeps it (higher
+    total score, then more fields compared) and the weaker becomes `ambiguous` (equal claims
+    both do). `claimed` lists existing ids already linked to other records (earlier pulls); a
+    match to one of them is `ambiguous` too. `existing` may be a list or a `CounterpartIndex`
+    built once and reused. Raises nothing for odd input (an empty name is `unmatched`).
 
     `workers` (as rapidfuzz's `cdist`): 1 runs here; -1 (one per CPU) or n split inputs of
     `PARALLEL_MIN` records or more over forked processes. Forking: use it from a process with
@@ -390,7 +395,7 @@ def _match_one_product(index: ProductIndex, record: ProductRecord) -> tuple[Matc
         c = _Cand(row, score)
         c.total = round(score, 2)
         if _numbers(names[row]) != numbers:
-            c.excluded_by = "name"
+            c.excluded_by = "numbers"
         cands.append(c)
     alive = [c for c in cands if c.excluded_by is None]
     if alive:

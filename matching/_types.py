@@ -43,8 +43,8 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     `address` are rapidfuzz similarities of the normalised values. `score` is the weighted mean
     of the available scores (name 60, country 10, city 15, address 10, postal code 5,
     re-weighted over the fields present). `excluded_by` names the field that ruled the candidate
-    out ("country", "city", "postal_code", "address" or "name" when a better name won), else
-    None.
+    out ("country", "city", "postal_code", "address", "name" when a better name won, or
+    "numbers" for a product whose number tokens differ), else None.
     """
 
     existing_id: str

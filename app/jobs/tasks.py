@@ -89,8 +89,11 @@ async def reconcile_schedules(ctx: JobContext) -> None:
     async with ctx.sessionmaker() as session:
         connected = await connection_queries.with_status(session, "connected")
         ids = {c.id for c in connected}
+        never_pulled = [c.id for c in connected if c.last_pull is None]
     for connection_id in ids:
         await ctx.jobs.ensure_pull_schedule(connection_id)
+    for connection_id in never_pulled:  # a first pull lost to a crash or restart
+        await ctx.jobs.enqueue("pull_connection", connection_id=str(connection_id))
     for schedule in await ctx.jobs.scheduler.get_schedules():
         if schedule.id.startswith("pull:"):
             try:
