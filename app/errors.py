@@ -8,6 +8,7 @@ exceptions below; the handlers turn them (and Litestar's own) into those bodies.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -84,9 +85,22 @@ def _loc_from_litestar(item: dict[str, Any]) -> list[str | int]:
     return loc
 
 
+_MISSING = re.compile(r"Missing required (query|header|path|cookie) parameter '([^']+)'")
+
+
 def _litestar_validation(exc: ValidationException) -> Response[Any]:
     extra = exc.extra if isinstance(exc.extra, list) else []
     message = str(exc.detail)
+    if not extra and (missing := _MISSING.search(message)):
+        return _detail(
+            [
+                {
+                    "loc": [missing.group(1), missing.group(2)],
+                    "msg": "field required",
+                    "type": "missing",
+                }
+            ]
+        )
     if not extra and ("JSON is malformed" in message or "malformed" in message.lower()):
         return _error(400, "Malformed JSON body")
     items = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -310,6 +311,7 @@ def _run(
         return [one(index, r) for r in incoming]
     global _JOB
     _JOB = (one, index, incoming)
+    gc.freeze()  # the workers then share the existing objects instead of copying them
     try:
         step = -(-len(incoming) // n)
         bounds = [(i, min(i + step, len(incoming))) for i in range(0, len(incoming), step)]
@@ -317,6 +319,7 @@ def _run(
             parts = pool.map(_work, bounds)
     finally:
         _JOB = None
+        gc.unfreeze()
     decoder = msgspec.msgpack.Decoder(list[tuple[Match, int | None]])
     out: list[_Decision] = []
     for part in parts:

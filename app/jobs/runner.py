@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
@@ -101,6 +102,8 @@ class Jobs:
         self.sweep_interval = sweep_interval
         self.context = JobContext(settings, sessionmaker, provider_for, self)
         self._scheduler: AsyncScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._drain_queued = False
 
     @property
@@ -116,36 +119,60 @@ class Jobs:
         )
 
     async def start(self) -> None:
-        """Start the scheduler (and, for workers, processing), then reconcile."""
+        """Start the scheduler (and, for workers, processing), then reconcile.
+
+        The scheduler lives in a task of its own (anyio cancel scopes must be left by the
+        task that entered them), so ``start`` and ``stop`` may be called from any task.
+        """
         global _context
         _context = self.context
-        store, broker = self._stores()
-        role = SchedulerRole.both if self.run_worker else SchedulerRole.scheduler
-        scheduler = AsyncScheduler(store, broker, role=role, max_concurrent_jobs=16)
-        await scheduler.__aenter__()
-        self._scheduler = scheduler
-        for spec in _tasks():
-            await scheduler.configure_task(
-                spec.name,
-                func=_resolve(spec.func),
-                max_running_jobs=spec.max_running_jobs,
-                misfire_grace_time=None,
-            )
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self._run(ready))
+        await ready
         if self.run_worker:
-            await scheduler.start_in_background()
-            await scheduler.add_schedule(
-                "sweep",
-                IntervalTrigger(seconds=self.sweep_interval),
-                id="sweep",
-                conflict_policy=ConflictPolicy.replace,
-            )
             await self.reconcile()
 
+    async def _run(self, ready: asyncio.Future[None]) -> None:
+        store, broker = self._stores()
+        role = SchedulerRole.both if self.run_worker else SchedulerRole.scheduler
+        try:
+            async with AsyncScheduler(
+                store, broker, role=role, max_concurrent_jobs=16
+            ) as scheduler:
+                for spec in _tasks():
+                    await scheduler.configure_task(
+                        spec.name,
+                        func=_resolve(spec.func),
+                        max_running_jobs=spec.max_running_jobs,
+                        misfire_grace_time=None,
+                    )
+                if self.run_worker:
+                    await scheduler.start_in_background()
+                    await scheduler.add_schedule(
+                        "sweep",
+                        IntervalTrigger(seconds=self.sweep_interval),
+                        id="sweep",
+                        conflict_policy=ConflictPolicy.replace,
+                    )
+                self._scheduler = scheduler
+                ready.set_result(None)
+                await self._stopping.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+                return
+            raise
+        finally:
+            self._scheduler = None
+
     async def stop(self) -> None:
+        """Stop the scheduler and wait for it (running jobs are cancelled)."""
         global _context
-        if self._scheduler is not None:
-            scheduler, self._scheduler = self._scheduler, None
-            await scheduler.__aexit__(None, None, None)
+        if self._task is not None:
+            self._stopping.set()
+            task, self._task = self._task, None
+            await task
         _context = None
 
     @property
