@@ -69,6 +69,9 @@ async def clean_db(engine: AsyncEngine) -> AsyncEngine:
     async with engine.begin() as conn:
         if IS_POSTGRES:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            # The scheduler's store too: a job leased by the previous test's stopped scheduler
+            # would block its task until the lease expires.
+            await conn.execute(text("DROP SCHEMA IF EXISTS apscheduler CASCADE"))
         else:
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))

@@ -42,3 +42,16 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     """
     engine = create_engine(database_url)
     AlembicCommands(sqlalchemy_config=sqlalchemy_config(database_url, engine)).upgrade(revision)
+    if engine.dialect.name == "postgresql":
+        import asyncio
+
+        from app.jobs.runner import init_scheduler_store
+
+        async def init() -> None:
+            scheduler_engine = create_engine(database_url)
+            try:
+                await init_scheduler_store(scheduler_engine)
+            finally:
+                await scheduler_engine.dispose()
+
+        asyncio.run(init())

@@ -74,6 +74,16 @@ def _tasks() -> list[TaskSpec]:
     ]
 
 
+async def init_scheduler_store(engine: AsyncEngine) -> None:
+    """Create the scheduler's tables (PostgreSQL) once, before any worker starts: two workers
+    creating them at the same moment collide. ``acctsync db upgrade`` runs this."""
+    from contextlib import AsyncExitStack
+
+    store = SQLAlchemyDataStore(engine, schema=SCHEDULER_SCHEMA)
+    async with AsyncExitStack() as stack:
+        await store.start(stack, LocalEventBroker(), log)
+
+
 def _resolve(ref: str) -> Callable[..., Any]:
     module, _, name = ref.partition(":")
     mod = __import__(module, fromlist=[name])

@@ -42,9 +42,10 @@ async def insert_once(
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["message_id"])
+        .returning(_TABLE.c.id)
     )
     result = await conn.execute(stmt)
-    return result.rowcount == 1
+    return result.scalar() is not None
 
 
 async def due_events(session: AsyncSession, now: dt.datetime, limit: int) -> Sequence[WebhookEvent]:

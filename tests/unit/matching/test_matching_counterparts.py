@@ -80,6 +80,24 @@ def test_same_name_country_and_city_narrowed_by_address() -> None:
     assert {c.existing_id: c.excluded_by for c in m.candidates}["cp-1"] == "address"
 
 
+def test_same_name_narrowed_by_postal_code() -> None:
+    existing = [
+        CP("cp-1", "Oakridge Veterinary Clinic", "GB", "Bath", postal_code="BA1 1AA"),
+        CP("cp-2", "Oakridge Veterinary Clinic", "GB", "Bath", postal_code="BA2 6PT"),
+    ]
+    m = one(CP("c-1", "Oakridge Veterinary Clinic", "GB", "Bath", postal_code="ba26pt"), existing)
+    assert (m.outcome, m.existing_id) == ("matched", "cp-2")
+
+
+def test_without_a_city_a_different_postal_code_and_address_is_elsewhere() -> None:
+    existing = [CP("cp-1", "Kestrel Roofing Ltd", "GB", "Leeds", "3 Mill Lane", "LS1 4AB")]
+    m = one(CP("c-1", "Kestrel Roofing", "GB", None, "Unit 5 Quay Road", "TR1 2HE"), existing)
+    assert (m.outcome, m.candidates[0].excluded_by) == ("unmatched", "address")
+    # The same record without the postal code: nothing contradicts the name, so it links.
+    m = one(CP("c-1", "Kestrel Roofing", "GB", None, "Unit 5 Quay Road"), existing)
+    assert (m.outcome, m.existing_id) == ("matched", "cp-1")
+
+
 def test_names_come_before_address() -> None:
     # The address points at cp-2, but cp-1's name is clearly closer: names decide first.
     existing = [
