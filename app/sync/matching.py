@@ -136,10 +136,12 @@ async def match_page(
             postal_code=c.postal_code,
         )
         for c in existing
-        if str(c.id) not in claimed
     ]
     incoming = [contact_record(r, r.customer_name if customers else r.supplier_name) for r in todo]
-    for record, match in zip(todo, matching.match_counterparts(incoming, index), strict=True):
+    # Linked counterparts stay candidates, "claimed": a contact most like one of them comes out
+    # ambiguous instead of linking to the next-best one (one-to-one across pulls).
+    results = matching.match_counterparts(incoming, index, claimed=claimed)
+    for record, match in zip(todo, results, strict=True):
         _apply_match(
             session,
             connection,
@@ -195,13 +197,9 @@ async def _match_items(
 ) -> None:
     entity = await connection_queries.entity_of(session, connection)
     products = await product_queries.all_of_entity(session, entity.id)
-    index = [
-        matching.ProductRecord(id=str(p.id), name=p.name)
-        for p in products
-        if str(p.id) not in claimed
-    ]
+    index = [matching.ProductRecord(id=str(p.id), name=p.name) for p in products]
     incoming = [matching.ProductRecord(id=r.id, name=r.name or r.code or r.id) for r in todo]
-    results = matching.match_products(incoming, index)
+    results = matching.match_products(incoming, index, claimed=claimed)
     account_refs = {
         ref.id
         for r in todo
