@@ -33,6 +33,13 @@ def _logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # One line per provider request and per job is noise at INFO; keep their warnings.
+    logging.getLogger("httpx").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
+    logging.getLogger("apscheduler").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -113,6 +120,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import main as demo_main
+
+    return demo_main(args.platform, args.all_platforms, args.url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acctsync", description=__doc__.split("\n")[0] if __doc__ else None
@@ -132,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(sandbox)
     sandbox.set_defaults(func=cmd_sandbox)
+
+    demo = sub.add_parser("demo", help="the whole flow on Codat's example data, end to end")
+    demo.add_argument("--platform", default="xero")
+    demo.add_argument("--all-platforms", action="store_true")
+    demo.add_argument("--url", default=None, help="drive a running service instead")
+    demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -24,8 +24,8 @@ class Response(msgspec.Struct, kw_only=True):
 MinorUnits = Annotated[int, msgspec.Meta(ge=0, le=9_007_199_254_740_991)]
 #: Quantity of a line: non-negative.
 Quantity = Annotated[float, msgspec.Meta(ge=0)]
-#: A rate in percent x 100 (12.5% is 1250), 0..100%.
-RateBasisPoints = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+#: A rate in percent x 100 (12.5% is 1250), 0..1000% (compound rates exceed 100%).
+RateBasisPoints = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 CurrencyCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
 CountryCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
 

@@ -276,7 +276,15 @@ def country_code(country: str | None) -> str | None:
     try:
         return pycountry.countries.lookup(folded).alpha_2
     except LookupError:
-        return folded
+        pass
+    # Sage writes "United Kingdom (GB)", "Aruba (AW)": a name with the code in brackets.
+    bracketed = _BRACKETED_CODE.search(country)
+    if bracketed and (hit := pycountry.countries.get(alpha_2=bracketed.group(1).upper())):
+        return hit.alpha_2
+    return folded
+
+
+_BRACKETED_CODE = re.compile(r"\(([A-Za-z]{2})\)\s*$")
 
 
 @lru_cache(maxsize=65_536)

@@ -138,7 +138,7 @@ def _lines(doc: PayableDoc | ReceivableDoc, validation: Validation) -> tuple[lis
                     "taxAmount": to_major(amounts.tax, money),
                     "totalAmount": to_major(amounts.total, money),
                     "accountRef": {"id": resolved.account_id},
-                    "taxRateRef": {"id": resolved.tax_rate_id},
+                    "taxRateRef": {"id": resolved.tax_rate_id} if resolved.tax_rate_id else None,
                     "itemRef": _item_ref(line.product),
                 }
             )

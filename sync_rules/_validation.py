@@ -143,10 +143,16 @@ class _Resolver:
         self, line: LineItem, n: int, default_id: str | None, problems: list[Problem]
     ) -> TaxRateRef | None:
         """The line's tax rate: its `accounting_tax_rate_id`, else the one active pulled rate
-        whose value is the line's `tax_rate`, else the pulled rate `default_id`.
+        whose value is the line's `tax_rate`, else the pulled rate `default_id`. Where the
+        accounting system has no active tax rates, an untaxed line needs none (None, no problem).
         """
         if line.accounting_tax_rate_id is not None:
             return self._by_id(line.accounting_tax_rate_id, n, "accounting_tax_rate_id", problems)
+        if not self.active_by_value and not line.tax_rate and default_id is None:
+            # The platform keeps no (active) tax rates (KashFlow's and QuickBooks Online's
+            # example companies, US books without sales tax): an untaxed line is pushed
+            # without a tax rate reference.
+            return None
         if line.tax_rate is not None:
             matches = self.active_by_value.get(line.tax_rate, [])
             if len(matches) == 1:

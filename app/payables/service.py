@@ -268,11 +268,22 @@ async def update_line(
 ) -> PayableLineItem:
     """Change a line of a ``draft``/``new`` payable and recompute its totals.
 
+    Past ``new``, only the line's accounting coding (``ledger_account_id``,
+    ``accounting_tax_rate_id``) may change, so a push that failed on them can be fixed and
+    retried without touching the approved amounts.
+
     Raises:
         NotFound: no such payable or line.
         Conflict, Unprocessable: as in :func:`add_line`.
     """
-    p = await _editable(session, entity_id, payable_id)
+    p = await get(session, entity_id, payable_id)
+    coding_only = all(
+        getattr(data, name) is None
+        for name in data.__struct_fields__
+        if name not in ("ledger_account_id", "accounting_tax_rate_id")
+    )
+    if p.status not in EDITABLE and not (coding_only and p.status not in ("canceled", "rejected")):
+        p = await _editable(session, entity_id, payable_id)
     line = _find_line(p, line_id)
     await _apply_line(session, entity_id, line, data, ["body"])
     _recompute(p, ["body"])

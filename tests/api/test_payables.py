@@ -229,7 +229,7 @@ async def test_create_bad_input_is_422_on_the_field_and_writes_nothing(
         ({"currency": "EUR", "line_items": [{**line, "quantity": "two"}]}, "quantity"),
         ({"currency": "EUR", "line_items": [{**line, "unit_price": -5}]}, "unit_price"),
         ({"currency": "EUR", "line_items": [{**line, "unit_price": 1.5}]}, "unit_price"),
-        ({"currency": "EUR", "line_items": [{**line, "tax": 10001}]}, "tax"),
+        ({"currency": "EUR", "line_items": [{**line, "tax": 100_001}]}, "tax"),
         ({"currency": "EUR", "line_items": [{"quantity": 1, "unit_price": 1}]}, "name"),
         ({"currency": "EUR", "line_items": [{**line, "sku": "X"}]}, "sku"),
         (

@@ -213,7 +213,7 @@ async def test_create_bad_input_is_422_on_the_field_and_writes_nothing(
         (with_line(quantity=-1), "quantity"),
         (with_line(quantity="many"), "quantity"),
         (with_line(unit_price=5), "unit_price"),
-        (with_line(tax_rate_value=10001), "tax_rate_value"),
+        (with_line(tax_rate_value=100_001), "tax_rate_value"),
         (with_line(accounting_tax_rate_id=foreign_rate), "accounting_tax_rate_id"),
         (with_line(discount={"type": "fixed", "amount": 1}), "type"),
         (with_line(discount={"type": "amount", "amount": -1}), "amount"),

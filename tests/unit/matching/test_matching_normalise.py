@@ -44,7 +44,14 @@ def test_country_spellings_are_one_iso_code(spelling: str) -> None:
 
 @pytest.mark.parametrize(
     ("spelling", "code"),
-    [("Germany", "DE"), ("Deutschland", "DE"), ("USA", "US"), ("netherlands", "NL")],
+    [
+        ("Germany", "DE"),
+        ("Deutschland", "DE"),
+        ("USA", "US"),
+        ("netherlands", "NL"),
+        ("United Kingdom (GB)", "GB"),  # Sage's spelling in Codat's examples
+        ("Aruba (AW)", "AW"),
+    ],
 )
 def test_country_names_in_other_spellings(spelling: str, code: str) -> None:
     assert country_code(spelling) == code

@@ -3,6 +3,8 @@
 import datetime as dt
 from decimal import Decimal
 
+import msgspec
+
 from sync_rules import (
     Counterpart,
     Discount,
@@ -12,6 +14,7 @@ from sync_rules import (
     ReceivableDoc,
     ResolvedLine,
     format_rate,
+    map_bill,
     validate_payable,
     validate_product,
     validate_receivable,
@@ -329,3 +332,20 @@ def test_validate_product(ctx):
     assert not result.ok
     assert result.problems[0].code == "ledger_account_missing"
     assert result.problems[0].line is None
+
+
+def test_untaxed_line_needs_no_tax_rate_where_the_platform_keeps_none(ctx):
+    untaxed_books = msgspec.structs.replace(ctx, tax_rates=[], default_tax_rate_id=None)
+    validation = validate_payable(payable(bill_line()), untaxed_books)
+    assert validation.ok
+    bill = map_bill(payable(bill_line()), validation)
+    assert "taxRateRef" not in bill["lineItems"][0]
+    # a taxed line still needs a rate the platform knows
+    taxed = validate_payable(payable(bill_line(tax_rate=2000)), untaxed_books)
+    assert codes(taxed) == [("tax_rate_no_match", 1, "tax_rate")]
+
+
+def test_untaxed_line_needs_no_tax_rate_where_every_rate_is_archived(ctx):
+    archived = [msgspec.structs.replace(r, status="archived") for r in ctx.tax_rates]
+    books = msgspec.structs.replace(ctx, tax_rates=archived, default_tax_rate_id=None)
+    assert validate_payable(payable(bill_line()), books).ok
