@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -112,11 +112,11 @@ class Paginator:
         scan_ascending = ascending == forward
         if after is not None:
             value, last_id = after
-            if scan_ascending:
-                cond = or_(sort_col > value, and_(sort_col == value, id_col > last_id))
-            else:
-                cond = or_(sort_col < value, and_(sort_col == value, id_col < last_id))
-            stmt = stmt.where(cond)
+            # A row-value comparison, which both SQLite and PostgreSQL use as an index seek
+            # (the equivalent OR/AND form scans from the start of the list).
+            position = tuple_(sort_col, id_col)
+            after_row = tuple_(literal(value, sort_col.type), literal(last_id, id_col.type))
+            stmt = stmt.where(position > after_row if scan_ascending else position < after_row)
         if scan_ascending:
             stmt = stmt.order_by(sort_col.asc(), id_col.asc())
         else:

@@ -15,8 +15,11 @@ async def client_by_client_id(session: AsyncSession, client_id: str) -> PartnerC
     return await session.scalar(select(PartnerClient).where(PartnerClient.client_id == client_id))
 
 
-async def partner_exists(session: AsyncSession, partner_id: uuid.UUID) -> bool:
-    return (await session.scalar(select(Partner.id).where(Partner.id == partner_id))) is not None
+async def token_is_live(session: AsyncSession, partner_id: uuid.UUID, jti: str) -> bool:
+    """One round trip per request: the partner exists and the token's ``jti`` is not revoked."""
+    revoked = select(RevokedToken.id).where(RevokedToken.jti == jti).exists()
+    found = await session.scalar(select(Partner.id).where(Partner.id == partner_id, ~revoked))
+    return found is not None
 
 
 async def is_revoked(session: AsyncSession, jti: str) -> bool:

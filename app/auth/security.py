@@ -32,10 +32,10 @@ async def _retrieve_principal(
     except ValueError:
         return None
     jti = str(token.jti or "")
+    if not jti:
+        return None
     async with sessionmaker() as session:
-        if not jti or await queries.is_revoked(session, jti):
-            return None
-        if not await queries.partner_exists(session, partner_id):
+        if not await queries.token_is_live(session, partner_id, jti):
             return None
     return Principal(partner_id, str(token.extras.get("client_id", "")), jti)
 

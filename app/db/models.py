@@ -381,7 +381,18 @@ class SyncedRecord(Base):
             "provider_object_id",
             unique=True,
         ),
+        # The list endpoint (keyset on (sort column, id), see app/pagination.py): by
+        # created_at; with a sync_status filter; by updated_at (bench/synced_records.py).
         Index("ix_synced_records_list", "entity_id", "object_type", "created_at", "id"),
+        Index(
+            "ix_synced_records_list_status",
+            "entity_id",
+            "object_type",
+            "sync_status",
+            "created_at",
+            "id",
+        ),
+        Index("ix_synced_records_list_updated", "entity_id", "object_type", "updated_at", "id"),
         Index("ix_synced_records_due", "sync_status", "next_attempt_at"),
     )
     entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))

@@ -126,13 +126,28 @@ async def attempts_of(session: AsyncSession, record_id: uuid.UUID) -> Sequence[S
 
 
 def list_stmt(
-    entity_id: uuid.UUID, object_type: str, filters: dict[str, Any]
+    entity_id: uuid.UUID,
+    object_type: str,
+    filters: dict[str, Any],
+    seek: tuple[dt.datetime, bool] | None = None,
 ) -> Select[tuple[SyncedRecord]]:
-    """The list endpoint's query; ``filters`` as parsed by the route (see ``routes``)."""
+    """The list endpoint's query; ``filters`` as parsed by the route (see ``routes``).
+
+    ``seek`` is ``(value, ascending)`` of a pagination token: a bound on the sort column
+    (``>= value`` when the page is read ascending, ``<= value`` descending) that the keyset
+    condition implies. The paginator's ``a > x OR (a = x AND id > y)`` alone is a filter the
+    databases apply row by row from the start of the list (a page deep in a 1,000,000-row list
+    took 125 ms on SQLite, bench/synced_records.py); with the bound, the index scan starts at
+    the token's position.
+    """
     stmt = select(SyncedRecord).where(
         SyncedRecord.entity_id == entity_id, SyncedRecord.object_type == object_type
     )
     conds = []
+    if seek is not None:
+        sort_col = getattr(SyncedRecord, filters.get("sort", "created_at"))
+        value, ascending = seek
+        conds.append(sort_col >= value if ascending else sort_col <= value)
     if filters.get("object_id"):
         conds.append(SyncedRecord.object_id == uuid.UUID(filters["object_id"]))
     if filters.get("object_id__in"):

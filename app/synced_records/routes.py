@@ -57,8 +57,11 @@ class SyncedRecordController(Controller):
         updated_at__lte: DateFilter = None,
     ) -> Page[SyncedRecordOut]:
         """Synced records of one object type, filtered; cursor-paginated."""
+        seek = None
         if pagination_token:
-            query = state.paginator.decode(pagination_token, "synced_records", str(entity.id)).query
+            cursor = state.paginator.decode(pagination_token, "synced_records", str(entity.id))
+            query = cursor.query
+            seek = service.seek_bound(cursor.value, cursor.direction, query.get("order", "asc"))
         else:
             query = {
                 "object_type": object_type,
@@ -82,7 +85,7 @@ class SyncedRecordController(Controller):
             }
         rows, nxt, prev, _ = await state.paginator.page(
             db_session,
-            queries.list_stmt(entity.id, query["object_type"], query),
+            queries.list_stmt(entity.id, query["object_type"], query, seek),
             list_name="synced_records",
             scope=str(entity.id),
             query=query,

@@ -14,6 +14,8 @@ from app.synced_records import queries
 from app.synced_records.schemas import AttemptOut, SyncedRecordOut
 
 PUSHED_TYPES = ("bill", "receivable")
+#: Seconds a manual retry keeps the sweep off the record while the request pushes it.
+MANUAL_GRACE_S = 30.0
 
 
 def attempt_out(a: SyncAttempt) -> AttemptOut:
@@ -114,7 +116,7 @@ async def resolve(
 async def prepare_retry(
     session: AsyncSession, entity_id: uuid.UUID, record_id: uuid.UUID
 ) -> SyncedRecord:
-    """Check a manual retry may go ahead and make the record due now.
+    """Check a manual retry may go ahead and mark the record ``pending`` for the route to push.
 
     Raises:
         Conflict: the push is in flight; or the record is done and its object has not changed
@@ -136,8 +138,11 @@ async def prepare_retry(
         if not changed:
             raise Conflict("Nothing changed since the last successful push")
     record.sync_status = "pending"
-    record.next_attempt_at = None
-    record.attempts = 0 if record.attempts >= 5 else record.attempts
+    # The route pushes at once (``run_push(manual=True)`` ignores this time); the sweep must not
+    # start a second, automatic run meanwhile, and takes over only if the route's run never
+    # happens (a crash, or another job holding the record's lease).
+    record.next_attempt_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=MANUAL_GRACE_S)
+    record.errors = None  # a person asked: the automatic retries start over
     await session.flush()
     return record
 
@@ -145,7 +150,12 @@ async def prepare_retry(
 async def queue_bulk(
     session: AsyncSession, entity_id: uuid.UUID, object_type: str, limit: int
 ) -> list[uuid.UUID]:
-    """Make up to ``limit`` errored records of a type due now; returns their ids."""
+    """Make up to ``limit`` records of a type in ``error`` (and not in flight) due now, oldest
+    first; returns their ids (the caller commits, then queues a push job for each).
+
+    Raises:
+        Unprocessable: ``object_type`` is not a pushed document type (bill, receivable).
+    """
     if object_type not in PUSHED_TYPES:
         raise Unprocessable.field(
             ["body", "object_type"], "only bill and receivable records are pushed"
@@ -154,9 +164,26 @@ async def queue_bulk(
     for record in records:
         record.sync_status = "pending"
         record.next_attempt_at = None
-        record.attempts = 0 if record.attempts >= 5 else record.attempts
+        # A person asked: the automatic retries start over (the push engine counts failures in
+        # a row in ``errors.failures``, as it does for ``POST .../{id}/push``).
+        record.errors = None
     await session.flush()
     return [r.id for r in records]
+
+
+def seek_bound(value: Any, direction: str, order: str) -> tuple[dt.datetime, bool] | None:
+    """The sort-column bound a pagination token implies: ``(value, ascending scan)``.
+
+    ``value`` is the token's encoded sort value (``{"dt": iso}`` for a date-time, see
+    ``app.pagination``); None when it is not a date-time (no bound is added then).
+    """
+    if not isinstance(value, dict) or "dt" not in value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value["dt"])
+    except (TypeError, ValueError):
+        return None
+    return when, (order == "asc") == (direction == "next")
 
 
 def parse_filters(params: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8a65d221034f
+Revision ID: f516e0b28d73
 Revises: 
-Create Date: 2026-11-22 02:08:19.876492
+Create Date: 2026-11-22 02:25:38.879091
 
 """
 
@@ -382,6 +382,8 @@ def schema_upgrades() -> None:
     with op.batch_alter_table('synced_records', schema=None) as batch_op:
         batch_op.create_index('ix_synced_records_due', ['sync_status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_synced_records_list', ['entity_id', 'object_type', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_synced_records_list_status', ['entity_id', 'object_type', 'sync_status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_synced_records_list_updated', ['entity_id', 'object_type', 'updated_at', 'id'], unique=False)
         batch_op.create_index('uq_synced_records_provider', ['connection_id', 'object_type', 'provider_object_id'], unique=True)
 
     op.create_table('payable_line_items',
@@ -490,6 +492,8 @@ def schema_downgrades() -> None:
     op.drop_table('payable_line_items')
     with op.batch_alter_table('synced_records', schema=None) as batch_op:
         batch_op.drop_index('uq_synced_records_provider')
+        batch_op.drop_index('ix_synced_records_list_updated')
+        batch_op.drop_index('ix_synced_records_list_status')
         batch_op.drop_index('ix_synced_records_list')
         batch_op.drop_index('ix_synced_records_due')
 
