@@ -96,7 +96,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         upgrade_database(settings.database_url)
     app = build_service_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=settings.log_level.lower(), access_log=False
+    )
     return 0
 
 

@@ -17,8 +17,9 @@ from litestar.datastructures import State
 
 import webhooks
 from app.errors import ApiError
-from app.webhook_receiver import queries
+from app.webhook_receiver.drain_requests import requester_for
 from app.webhook_receiver.secrets import secrets_for
+from app.webhook_receiver.writer import writer_for
 
 log = logging.getLogger("acctsync.webhooks")
 MAX_BODY = 1024 * 1024
@@ -56,20 +57,23 @@ async def _receive(
         log.warning("webhook malformed: %s", exc)
         raise ApiError(f"Malformed webhook body: {exc}", 400) from None
     now = dt.datetime.now(dt.UTC)
-    async with state.engine.begin() as conn:
-        created = await queries.insert_once(
-            conn,
-            message_id=event.message_id,
-            partner_id=partner_id,
-            event_type=event.event_type,
-            company_id=getattr(event, "company_id", None),
-            body=body,
-            now=now,
-        )
+    created = await writer_for(state.engine).insert(
+        {
+            "message_id": event.message_id,
+            "partner_id": partner_id,
+            "event_type": event.event_type,
+            "company_id": getattr(event, "company_id", None),
+            "body": body,
+            "received_at": now,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     if created:
         jobs = state.get("jobs")
         if jobs is not None:
-            await jobs.request_webhook_drain()
+            requester_for(jobs).want()
     return Response({"status": "accepted" if created else "duplicate"}, status_code=200)
 
 
