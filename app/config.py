@@ -42,6 +42,7 @@ class Settings:
     sandbox_api_key: str = "sandbox"
     token_ttl_seconds: int = 3600
     pull_interval_seconds: int = 3600
+    job_lease_seconds: int = 30
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -136,6 +137,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["token_ttl_seconds"] = _int(PREFIX + "TOKEN_TTL_SECONDS", ttl, 60)
     if (interval := get("PULL_INTERVAL_SECONDS")) is not None:
         values["pull_interval_seconds"] = _int(PREFIX + "PULL_INTERVAL_SECONDS", interval, 1)
+    if (lease := get("JOB_LEASE_SECONDS")) is not None:
+        values["job_lease_seconds"] = _int(PREFIX + "JOB_LEASE_SECONDS", lease, 1)
     if (level := get("LOG_LEVEL")) is not None:
         if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(PREFIX + "LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")

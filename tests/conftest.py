@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from app.db.models import Base
 from app.server import create_app
 
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 def _database_url() -> str:
@@ -165,3 +167,25 @@ async def partner(client: AsyncTestClient[Litestar], sessionmaker) -> PartnerCtx
 @pytest.fixture
 async def other_partner(client: AsyncTestClient[Litestar], sessionmaker) -> PartnerCtx:
     return await make_partner(client, sessionmaker, "Partner B")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Exit even if a job cancelled at shutdown left an aiosqlite connection unclosed: its
+    worker thread is not a daemon and would keep the finished test process alive."""
+    import os
+    import threading
+
+    stuck = [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and t.is_alive() and not t.daemon
+    ]
+    if stuck and _EXIT_STATUS in config.stash:
+        print(f"\nacctsync tests: exiting past {len(stuck)} non-daemon thread(s) left open")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT_STATUS])

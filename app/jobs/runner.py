@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from apscheduler import AsyncScheduler, ConflictPolicy, SchedulerRole
+from apscheduler import AsyncScheduler, ConflictPolicy, Schedule, SchedulerRole, current_job
 from apscheduler.datastores.memory import MemoryDataStore
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.eventbrokers.local import LocalEventBroker
@@ -24,6 +24,11 @@ from app.config import Settings
 
 log = logging.getLogger("acctsync.jobs")
 SCHEDULER_SCHEMA = "apscheduler"
+#: Jobs one process runs at once, all tasks together.
+MAX_CONCURRENT_JOBS = 16
+#: A connection whose pull is overdue at start is scheduled within this many seconds (or the
+#: interval, if shorter), so a restart after an outage does not fire every pull at once.
+OVERDUE_SPREAD_SECONDS = 300.0
 
 
 @dataclass
@@ -56,7 +61,10 @@ def current_context() -> JobContext:
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A task: its function reference and how many may run at once cluster-wide."""
+    """A task: its function reference and how many may run at once cluster-wide.
+
+    ``max_running_jobs`` None means no cluster-wide cap from the scheduler: see :func:`_tasks`.
+    """
 
     name: str
     func: str  # "module:function", so persistent stores can find it
@@ -64,14 +72,77 @@ class TaskSpec:
 
 
 def _tasks() -> list[TaskSpec]:
-    # Concurrency is declared explicitly: APScheduler 4 defaults to one running job per task.
+    """The task registry, with concurrency declared explicitly (APScheduler 4 would default to
+    one running job per task across the whole cluster).
+
+    No task has a scheduler-level cap, on purpose. APScheduler 4.0.0a6 keeps the cap as a
+    counter (``tasks.running_jobs``) that a worker increments when it takes a job and
+    decrements when it releases it; a worker killed with jobs in hand never decrements, and no
+    one repairs the counter (the clean-up only releases jobs nobody re-took), so each kill
+    leaks slots for good: with a cap of 1 the webhook drain or the sweep would stop
+    cluster-wide after one unlucky SIGKILL. Exclusivity is therefore ours, with leases that
+    die with their holder (PostgreSQL advisory locks, see ``app.sync.queries.lease``):
+
+    - ``pull_connection``: one pull per connection (lease on the connection id); any number of
+      connections at once, so thousands of hourly pulls are not throttled to a handful;
+    - ``push_synced_record``: one push per synced record (lease on the record id);
+    - ``apply_webhook_events``, ``sweep``, ``check_pending_connections``: one at a time
+      cluster-wide (a lease on a fixed key; a drain that finds it taken runs again shortly).
+
+    Per process, ``MAX_CONCURRENT_JOBS`` bounds all jobs together; the provider's rate limits
+    are honoured by the provider client.
+    """
     return [
-        TaskSpec("apply_webhook_events", "app.jobs.tasks:apply_webhook_events", 1),
-        TaskSpec("pull_connection", "app.jobs.tasks:pull_connection", 4),
-        TaskSpec("push_synced_record", "app.jobs.tasks:push_synced_record", 8),
-        TaskSpec("sweep", "app.jobs.tasks:sweep", 1),
-        TaskSpec("check_pending_connections", "app.jobs.tasks:check_pending_connections", 1),
+        TaskSpec("apply_webhook_events", "app.jobs.tasks:apply_webhook_events", None),
+        TaskSpec("pull_connection", "app.jobs.tasks:pull_connection", None),
+        TaskSpec("push_synced_record", "app.jobs.tasks:push_synced_record", None),
+        TaskSpec("sweep", "app.jobs.tasks:sweep", None),
+        TaskSpec("check_pending_connections", "app.jobs.tasks:check_pending_connections", None),
     ]
+
+
+def pull_start_time(
+    interval: float, last_pull: dt.datetime | None, now: dt.datetime | None = None
+) -> dt.datetime:
+    """The first fire time of a new pull schedule (UTC).
+
+    - never pulled: a uniformly random point in the next interval, so thousands of
+      connections made at once spread over the period;
+    - pulled before: one interval after that pull (a restart keeps each connection's phase),
+      or, when that is past, a random point in the next ``min(interval, 300)`` seconds.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if last_pull is None:
+        return now + dt.timedelta(seconds=random.uniform(0, interval))
+    if last_pull.tzinfo is None:
+        last_pull = last_pull.replace(tzinfo=dt.UTC)
+    due = last_pull + dt.timedelta(seconds=interval)
+    if due > now:
+        return due
+    spread = min(float(interval), OVERDUE_SPREAD_SECONDS)
+    return now + dt.timedelta(seconds=random.uniform(0, spread))
+
+
+class _Unknown:
+    """The type of :data:`UNKNOWN`."""
+
+
+#: "Not read yet" (``ensure_pull_schedule`` looks the schedule up).
+UNKNOWN = _Unknown()
+
+
+def _interval_of(schedule: Schedule) -> float | None:
+    trigger = schedule.trigger
+    if not isinstance(trigger, IntervalTrigger):
+        return None
+    return dt.timedelta(
+        weeks=trigger.weeks,
+        days=trigger.days,
+        hours=trigger.hours,
+        minutes=trigger.minutes,
+        seconds=trigger.seconds,
+        microseconds=trigger.microseconds,
+    ).total_seconds()
 
 
 async def init_scheduler_store(engine: AsyncEngine) -> None:
@@ -94,6 +165,9 @@ class Jobs:
     """Start/stop the scheduler and add jobs and schedules.
 
     ``run_worker`` False makes an API-only process: it adds jobs for the workers to run.
+    ``lease_duration`` (seconds; default ``settings.job_lease_seconds``, i.e.
+    ``ACCTSYNC_JOB_LEASE_SECONDS``, 30) is how long a claim on a job or schedule outlives a
+    worker that died holding it (a live worker renews it every half lease).
     """
 
     def __init__(
@@ -105,11 +179,15 @@ class Jobs:
         *,
         run_worker: bool = True,
         sweep_interval: float = 15.0,
+        lease_duration: float | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.run_worker = run_worker
         self.sweep_interval = sweep_interval
+        self.lease_duration = (
+            lease_duration if lease_duration is not None else float(settings.job_lease_seconds)
+        )
         self.context = JobContext(settings, sessionmaker, provider_for, self)
         self._scheduler: AsyncScheduler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -120,12 +198,26 @@ class Jobs:
     def running(self) -> bool:
         return self._scheduler is not None
 
-    def _stores(self) -> tuple[Any, Any]:
+    def _stores(self) -> tuple[Any, Any, AsyncEngine | None]:
+        """The data store and event broker, and the engine to dispose of afterwards.
+
+        On PostgreSQL the store gets an engine (a connection pool) of its own: a worker's
+        jobs may hold every connection of the service's pool (a pull keeps one for its lease
+        and uses another), and the scheduler's bookkeeping must not wait behind them. Job
+        leases are renewed through it; a renewal stuck for a whole lease would hand a running
+        job to another worker, which then runs it a second time.
+        """
         if self.settings.is_sqlite:
-            return MemoryDataStore(), LocalEventBroker()
+            return MemoryDataStore(), LocalEventBroker(), None
+        from app.db.engine import create_engine
+
+        engine = create_engine(
+            self.engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=4
+        )
         return (
-            SQLAlchemyDataStore(self.engine, schema=SCHEDULER_SCHEMA),
-            PsycopgEventBroker.from_async_sqla_engine(self.engine),
+            SQLAlchemyDataStore(engine, schema=SCHEDULER_SCHEMA),
+            PsycopgEventBroker.from_async_sqla_engine(engine),
+            engine,
         )
 
     async def start(self) -> None:
@@ -144,11 +236,15 @@ class Jobs:
             await self.reconcile()
 
     async def _run(self, ready: asyncio.Future[None]) -> None:
-        store, broker = self._stores()
+        store, broker, store_engine = self._stores()
         role = SchedulerRole.both if self.run_worker else SchedulerRole.scheduler
         try:
             async with AsyncScheduler(
-                store, broker, role=role, max_concurrent_jobs=16
+                store,
+                broker,
+                role=role,
+                max_concurrent_jobs=MAX_CONCURRENT_JOBS,
+                lease_duration=self.lease_duration,
             ) as scheduler:
                 for spec in _tasks():
                     await scheduler.configure_task(
@@ -175,6 +271,8 @@ class Jobs:
             raise
         finally:
             self._scheduler = None
+            if store_engine is not None:
+                await store_engine.dispose()
 
     async def stop(self) -> None:
         """Stop the scheduler and wait for it (running jobs are cancelled)."""
@@ -196,45 +294,91 @@ class Jobs:
         await self.scheduler.add_job(task, kwargs=kwargs)
 
     async def request_webhook_drain(self) -> None:
-        """Ask for the stored webhook events to be applied (coalesced per process)."""
-        if self._drain_queued:
+        """Ask for the stored webhook events to be applied.
+
+        Coalesced only where the drain surely runs in this process (the embedded default:
+        memory store, this process's worker), until that drain starts. Elsewhere each request
+        is a job: a flag here could never be cleared by a drain another process runs, and the
+        drain's own lease makes extra requests cheap (see ``tasks.apply_webhook_events``).
+        """
+        coalesce = self.settings.is_sqlite and self.run_worker
+        if coalesce and self._drain_queued:
             return
-        self._drain_queued = True
+        self._drain_queued = coalesce
         await self.enqueue("apply_webhook_events")
 
     def drain_started(self) -> None:
         self._drain_queued = False
 
-    async def retry_later(self, task: str, delay: float, **kwargs: Any) -> None:
-        """Run ``task`` once after ``delay`` seconds (APScheduler 4 has no job retries)."""
+    async def retry_later(
+        self, task: str, delay: float, *, schedule_id: str | None = None, **kwargs: Any
+    ) -> None:
+        """Run ``task`` once after ``delay`` seconds (APScheduler 4 has no job retries).
+
+        ``schedule_id`` names the retry (default: derived from task and kwargs); a retry with
+        the same id replaces the pending one, so retries of one thing never pile up. A job
+        retrying itself gets the id's ``:next`` twin (and a job of the twin the plain id):
+        the scheduler finishes the schedule that fired a job after starting it, and the
+        memory store would let that overwrite a replacement made by the job meanwhile.
+        """
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+        schedule_id = schedule_id or f"retry:{task}:{sorted(kwargs.items())}"
+        job = current_job.get(None)
+        if job is not None and job.schedule_id == schedule_id:
+            schedule_id = f"{schedule_id}:next"
         await self.scheduler.add_schedule(
             task,
             DateTrigger(when),
             kwargs=kwargs,
-            id=f"retry:{task}:{sorted(kwargs.items())}",
+            id=schedule_id,
             conflict_policy=ConflictPolicy.replace,
         )
 
-    async def ensure_pull_schedule(self, connection_id: uuid.UUID) -> None:
-        """The hourly (``PULL_INTERVAL_SECONDS``) pull of a connected connection, jittered."""
+    async def ensure_pull_schedule(
+        self,
+        connection_id: uuid.UUID,
+        *,
+        last_pull: dt.datetime | None = None,
+        existing: Schedule | _Unknown | None = UNKNOWN,
+    ) -> bool:
+        """Make sure the connection has its interval pull schedule ``pull:{connection_id}``.
+
+        Every ``ACCTSYNC_PULL_INTERVAL_SECONDS`` (hourly by default), first fire from
+        :func:`pull_start_time` (random phase; or one interval after ``last_pull``), and up to
+        ``min(60 s, interval / 10)`` of jitter on each fire, so thousands of connections never
+        fire together. A schedule with the same interval is kept as it is (its phase
+        survives restarts and concurrent reconciles); one with another interval (the setting
+        changed) is replaced. Every process must run with the same interval setting.
+
+        ``existing``: the current schedule if the caller already read it (None: there is
+        none); by default (``UNKNOWN``) it is looked up. Returns True when a schedule was
+        added or replaced.
+        """
+        schedule_id = f"pull:{connection_id}"
         interval = self.settings.pull_interval_seconds
-        start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=random.uniform(0, interval))
+        if isinstance(existing, _Unknown):
+            found = await self.scheduler.data_store.get_schedules({schedule_id})
+            existing = found[0] if found else None
+        if isinstance(existing, Schedule) and _interval_of(existing) == float(interval):
+            return False
         await self.scheduler.add_schedule(
             "pull_connection",
-            IntervalTrigger(seconds=interval, start_time=start),
-            id=f"pull:{connection_id}",
+            IntervalTrigger(seconds=interval, start_time=pull_start_time(interval, last_pull)),
+            id=schedule_id,
             kwargs={"connection_id": str(connection_id)},
-            conflict_policy=ConflictPolicy.do_nothing,
+            # no schedule yet: two processes may add it at once, and the first one wins
+            conflict_policy=ConflictPolicy.replace if existing else ConflictPolicy.do_nothing,
             max_jitter=min(60.0, interval / 10),
         )
+        return True
 
     async def remove_pull_schedule(self, connection_id: uuid.UUID) -> None:
         """Drop the pull schedule of a connection (no error if there is none)."""
         await self.scheduler.remove_schedule(f"pull:{connection_id}")
 
     async def reconcile(self) -> None:
-        """Make schedules match the connections and re-queue due work (see ``tasks.sweep``)."""
+        """Make schedules match the connections and re-queue due work (see
+        ``tasks.reconcile_schedules`` and ``tasks.sweep``)."""
         from app.jobs import tasks
 
         await tasks.reconcile_schedules(self.context)

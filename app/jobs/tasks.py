@@ -1,38 +1,152 @@
 """The task functions APScheduler runs (referenced as ``app.jobs.tasks:<name>``).
 
 Each is safe to run twice: webhook events are marked processed, pulls are upserts behind
-cursors, pushes re-read their synced record and carry idempotency keys.
+cursors, pushes re-read their synced record and carry idempotency keys. Any worker runs any
+task; what must not run twice at once is guarded by a lease (see ``runner._tasks``).
+
+APScheduler 4 has no job retries: a pull that fails because the provider is unavailable is
+rescheduled here with capped exponential backoff (:func:`pull_retry_delay`), its attempt
+number carried in the job's kwargs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import random
 import uuid
+from typing import Any
+
+from apscheduler import current_job
 
 from app.connections import queries as connection_queries
 from app.connections.service import apply_connection_snapshot
 from app.jobs.runner import JobContext, current_context
 from app.providers import ProviderError
 from app.providers.factory import NoProviderKey
+from app.sync.queries import lease
 
 log = logging.getLogger("acctsync.jobs")
 
+#: First retry of a failed pull after about this many seconds, doubling per attempt ...
+PULL_RETRY_BASE = 30.0
+#: ... up to this (or the pull interval, if shorter) ...
+PULL_RETRY_CAP = 900.0
+#: ... and at most this many retries; after them the regular schedule pulls again.
+PULL_MAX_RETRIES = 6
+#: The error class names (as ``pull()`` reports them) that a later attempt may cure.
+RETRYABLE_PULL_ERRORS = ("ProviderUnavailable",)
+
+# Cluster-wide singletons: lease keys (PostgreSQL advisory locks; an asyncio lock on SQLite).
+DRAIN_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:apply_webhook_events")
+SWEEP_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:sweep")
+PENDING_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:check_pending_connections")
+#: A drain that finds another one running runs again after this many seconds.
+DRAIN_BUSY_RETRY = 0.25
+
+
+def pull_retry_delay(attempt: int, interval: float) -> float | None:
+    """Seconds before retry number ``attempt + 1`` of a failed pull, or None to stop retrying.
+
+    ``PULL_RETRY_BASE * 2**attempt`` capped at ``min(PULL_RETRY_CAP, interval)``, times a
+    random factor in [0.5, 1] (jitter, so an outage does not end in a thundering herd).
+    None after ``PULL_MAX_RETRIES`` retries, or when even the first retry would not come
+    before the connection's next scheduled pull (``interval`` seconds away at most).
+    """
+    if attempt >= PULL_MAX_RETRIES or PULL_RETRY_BASE >= interval:
+        return None
+    delay = min(PULL_RETRY_BASE * 2.0**attempt, PULL_RETRY_CAP, float(interval))
+    return delay * random.uniform(0.5, 1.0)
+
+
+def _job_label() -> str:
+    job = current_job.get(None)
+    if job is None:
+        return "schedule=- fire=-"
+    fire = job.scheduled_fire_time.isoformat() if job.scheduled_fire_time else "-"
+    return f"schedule={job.schedule_id or '-'} fire={fire}"
+
 
 async def apply_webhook_events() -> int:
-    """Apply every due stored webhook event."""
+    """Apply every due stored webhook event; returns how many were settled.
+
+    One drain at a time cluster-wide; a drain that finds another running asks to run again
+    in ``DRAIN_BUSY_RETRY`` seconds (the retries share one schedule id, so they never pile
+    up), so an event stored after the running drain read its last batch is still applied
+    promptly rather than at the next sweep.
+    """
     from app.webhook_receiver.apply import drain
 
     ctx = current_context()
     ctx.jobs.drain_started()
-    return await drain(ctx)
+    async with lease(ctx.jobs.engine, DRAIN_LEASE) as leased:
+        if not leased:
+            await ctx.jobs.retry_later(
+                "apply_webhook_events", DRAIN_BUSY_RETRY, schedule_id="retry:apply_webhook_events"
+            )
+            return 0
+        return await drain(ctx)
 
 
-async def pull_connection(connection_id: str, data_types: list[str] | None = None) -> None:
-    """Pull a connection (all data types, or the ones a webhook named)."""
+async def pull_connection(
+    connection_id: str, data_types: list[str] | None = None, attempt: int = 0
+) -> dict[str, int | str]:
+    """Pull a connection (all data types, or the ones a webhook named).
+
+    Returns per data type the records stored or the error text (``{}``: not connected, or
+    another pull of it is running and this one was put after it). When a data type failed
+    because the provider is unavailable (or the pull failed unexpectedly), the same pull is
+    retried after :func:`pull_retry_delay` seconds with ``attempt + 1``; a connection with
+    no provider key or a provider rejection (4xx) is not retried: the error stays on its
+    pull cursors and the next scheduled pull tries again.
+
+    Logs ``pull start`` / ``pull done`` lines naming the connection, the schedule and the
+    scheduled fire time (what the scale-out test counts).
+    """
     from app.sync.pull import pull
 
-    await pull(current_context(), uuid.UUID(connection_id), data_types)
+    ctx = current_context()
+    label = f"connection={connection_id} {_job_label()} attempt={attempt} pid={os.getpid()}"
+    log.info("pull start %s", label)
+    try:
+        results = await pull(ctx, uuid.UUID(connection_id), data_types)
+    except NoProviderKey:
+        log.warning("pull failed %s: the partner has no provider key (not retried)", label)
+        return {}
+    except Exception:
+        log.exception("pull failed %s", label)
+        await _retry_pull(ctx, connection_id, data_types, attempt)
+        raise
+    errors = [v for v in results.values() if isinstance(v, str)]
+    if not results:
+        log.info("pull skipped %s", label)
+    elif errors:
+        log.info("pull failed %s errors=%d", label, len(errors))
+        if any(e.startswith(RETRYABLE_PULL_ERRORS) for e in errors):
+            await _retry_pull(ctx, connection_id, data_types, attempt)
+    else:
+        log.info("pull done %s records=%d", label, sum(int(v) for v in results.values()))
+    return results
+
+
+async def _retry_pull(
+    ctx: JobContext, connection_id: str, data_types: list[str] | None, attempt: int
+) -> None:
+    delay = pull_retry_delay(attempt, ctx.settings.pull_interval_seconds)
+    if delay is None:
+        log.warning("pull %s: no retry after attempt %d (schedule pulls)", connection_id, attempt)
+        return
+    wanted = ",".join(sorted(data_types)) if data_types else "all"
+    await ctx.jobs.retry_later(
+        "pull_connection",
+        delay,
+        schedule_id=f"retry:pull_connection:{connection_id}:{wanted}",
+        connection_id=connection_id,
+        data_types=list(data_types) if data_types else None,
+        attempt=attempt + 1,
+    )
+    log.info("pull %s: retry %d in %.1f s", connection_id, attempt + 1, delay)
 
 
 async def push_synced_record(synced_record_id: str) -> None:
@@ -44,8 +158,14 @@ async def push_synced_record(synced_record_id: str) -> None:
 
 async def check_pending_connections() -> None:
     """Ask the provider about connections still ``pending_auth`` (a lost webhook must not
-    strand a connection)."""
+    strand a connection). One at a time cluster-wide; a second one finding it running skips."""
     ctx = current_context()
+    async with lease(ctx.jobs.engine, PENDING_LEASE) as leased:
+        if leased:
+            await _check_pending(ctx)
+
+
+async def _check_pending(ctx: JobContext) -> None:
     async with ctx.sessionmaker() as session:
         pending = list(await connection_queries.with_status(session, "pending_auth"))
         for conn in pending:
@@ -72,8 +192,17 @@ async def check_pending_connections() -> None:
 
 
 async def sweep() -> None:
-    """Re-queue work the tables say is due: webhook events, push retries, pending checks."""
+    """Re-queue work the tables say is due: webhook events, push retries, pending checks.
+
+    One at a time cluster-wide (it runs every ``sweep_interval`` on every worker; a sweep
+    that finds another running skips: the running one does the same work)."""
     ctx = current_context()
+    async with lease(ctx.jobs.engine, SWEEP_LEASE) as leased:
+        if leased:
+            await _sweep(ctx)
+
+
+async def _sweep(ctx: JobContext) -> None:
     await ctx.jobs.request_webhook_drain()
     from app.sync.push import due_records
 
@@ -84,21 +213,53 @@ async def sweep() -> None:
     await check_pending_connections()
 
 
-async def reconcile_schedules(ctx: JobContext) -> None:
-    """One pull schedule per connected connection; none for the others."""
+async def reconcile_schedules(ctx: JobContext) -> dict[str, int]:
+    """Make the pull schedules match the connections table (the truth).
+
+    One ``pull:{id}`` interval schedule per connected connection (added if missing, replaced
+    if its interval differs from the setting, else kept with its phase); the pull schedules
+    (and pending pull retries) of every other connection removed; a first pull queued for
+    connected connections never pulled (lost to a crash or restart). Returns the counts
+    ``{"added", "removed", "queued"}`` ("added": schedules added or replaced by this call, or
+    by a process reconciling at the same moment). Safe to run in several processes at once.
+    """
     async with ctx.sessionmaker() as session:
-        connected = await connection_queries.with_status(session, "connected")
-        ids = {c.id for c in connected}
-        never_pulled = [c.id for c in connected if c.last_pull is None]
-    for connection_id in ids:
-        await ctx.jobs.ensure_pull_schedule(connection_id)
-    for connection_id in never_pulled:  # a first pull lost to a crash or restart
-        await ctx.jobs.enqueue("pull_connection", connection_id=str(connection_id))
+        connected = list(await connection_queries.with_status(session, "connected"))
+    wanted = {c.id: c.last_pull for c in connected}
+    existing: dict[uuid.UUID, Any] = {}
+    stale: list[str] = []
     for schedule in await ctx.jobs.scheduler.get_schedules():
-        if schedule.id.startswith("pull:"):
-            try:
-                connection_id = uuid.UUID(schedule.id.removeprefix("pull:"))
-            except ValueError:
-                continue
-            if connection_id not in ids:
-                await ctx.jobs.remove_pull_schedule(connection_id)
+        connection_id = _pull_schedule_connection(schedule.id)
+        if connection_id is None:
+            continue
+        if connection_id not in wanted:
+            stale.append(schedule.id)
+        elif schedule.id.startswith("pull:"):
+            existing[connection_id] = schedule
+    added = 0
+    for connection_id, last_pull in wanted.items():
+        added += await ctx.jobs.ensure_pull_schedule(
+            connection_id, last_pull=last_pull, existing=existing.get(connection_id)
+        )
+    for schedule_id in stale:
+        await ctx.jobs.scheduler.remove_schedule(schedule_id)
+    never_pulled = [cid for cid, last_pull in wanted.items() if last_pull is None]
+    for connection_id in never_pulled:
+        await ctx.jobs.enqueue("pull_connection", connection_id=str(connection_id))
+    counts = {"added": added, "removed": len(stale), "queued": len(never_pulled)}
+    log.info("reconciled pull schedules: %s (connected: %d)", counts, len(wanted))
+    return counts
+
+
+def _pull_schedule_connection(schedule_id: str) -> uuid.UUID | None:
+    """The connection of ``pull:{id}`` or ``retry:pull_connection:{id}:...``, else None."""
+    if schedule_id.startswith("pull:"):
+        raw = schedule_id.removeprefix("pull:")
+    elif schedule_id.startswith("retry:pull_connection:"):
+        raw = schedule_id.removeprefix("retry:pull_connection:").split(":", 1)[0]
+    else:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
