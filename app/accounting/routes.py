@@ -5,6 +5,9 @@ from the last pull. Ids are the provider's; amounts are minor units of the docum
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -15,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Entity, PulledRecord
 from app.errors import NotFound
+from app.ledger import queries as ledger_queries
 from app.ledger.routes import current_connection
 from app.listing import Limit, Order, Token
 from app.pagination import Page
@@ -24,11 +28,24 @@ from app.sync import queries as sync_queries
 
 
 class RefOut(Response):
+    """A reference to a record in the accounting system (Monite ``AccountingRefObject``)."""
+
     id: str | None
     name: str | None = None
 
 
+class CustomerRefOut(Response):
+    """Monite ``AccountingCustomerRefObject``: the customer's id and name in the platform."""
+
+    id: str | None
+    company_name: str | None = None
+
+
 class LineOut(Response):
+    """Monite ``AccountingLineItem``; amounts in minor units of the document currency;
+    ``ledger_account_id`` is our ledger account's id (``GET /v1/ledger_accounts/{id}``), null
+    when the line has no account or it was not pulled."""
+
     description: str | None
     quantity: float | None
     unit_amount: int | None
@@ -36,14 +53,19 @@ class LineOut(Response):
     discount_percentage: float | None
     ledger_account_id: str | None
     tax_rate_ref: RefOut | None
+    total_amount: int | None = None
 
 
 class AccountingDocumentOut(Response):
-    """A pulled bill (``vendor_ref``) or invoice (``customer_ref``)."""
+    """A pulled bill (Monite ``AccountingPayable``, with ``vendor_ref``) or invoice
+    (``AccountingReceivable``, with ``customer_ref``). Amounts are integer minor units of
+    ``currency`` (API.md), not Monite's decimals; ``status`` is Codat's status in snake case
+    (``open | draft | partially_paid | paid | void | unknown``, invoices ``submitted``)."""
 
     id: str
     invoice_number: str | None
     currency: str | None
+    currency_rate: float | None
     status: str | None
     posted_date: str | None
     due_date: str | None
@@ -54,7 +76,7 @@ class AccountingDocumentOut(Response):
     memo: str | None
     lines: list[LineOut]
     vendor_ref: RefOut | None = None
-    customer_ref: RefOut | None = None
+    customer_ref: CustomerRefOut | None = None
     is_deleted: bool = False
 
 
@@ -72,10 +94,35 @@ def _date(value: Any) -> str | None:
     return value.date().isoformat() if value is not None else None
 
 
-def document_out(row: PulledRecord) -> AccountingDocumentOut:
-    """Decode a stored bill or invoice and present it in Monite's shape."""
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _status(value: str | None) -> str | None:
+    """Codat ``PartiallyPaid`` -> Monite ``partially_paid``."""
+    return _CAMEL.sub("_", value).lower() if value else None
+
+
+def _decode(row: PulledRecord) -> Any:
+    return decode_object(Bill if row.data_type == "bills" else Invoice, row.raw)
+
+
+def account_refs(docs: Sequence[Any]) -> list[str]:
+    """The provider account ids the documents' lines refer to."""
+    return sorted(
+        {line.account_ref.id for d in docs for line in d.line_items if line.account_ref}
+        - {None, ""}
+    )
+
+
+def document_out(
+    row: PulledRecord, doc: Any = None, accounts: dict[str, uuid.UUID] | None = None
+) -> AccountingDocumentOut:
+    """Present a stored bill or invoice (``doc``: its decoded record, decoded here when None)
+    in Monite's shape; ``accounts`` maps provider account ids to our ledger account ids."""
     is_bill = row.data_type == "bills"
-    doc: Any = decode_object(Bill if is_bill else Invoice, row.raw)
+    if doc is None:
+        doc = _decode(row)
+    accounts = accounts or {}
     cur = doc.currency
     lines = [
         LineOut(
@@ -86,17 +133,21 @@ def document_out(row: PulledRecord) -> AccountingDocumentOut:
             discount_percentage=float(line.discount_percentage)
             if line.discount_percentage is not None
             else None,
-            ledger_account_id=line.account_ref.id if line.account_ref else None,
+            ledger_account_id=str(accounts[line.account_ref.id])
+            if line.account_ref and line.account_ref.id in accounts
+            else None,
             tax_rate_ref=RefOut(id=line.tax_rate_ref.id, name=line.tax_rate_ref.name)
             if line.tax_rate_ref
             else None,
+            total_amount=_minor(line.total_amount, cur),
         )
         for line in doc.line_items
     ]
     common = {
         "id": doc.id,
         "currency": cur,
-        "status": doc.status,
+        "currency_rate": float(doc.currency_rate) if doc.currency_rate is not None else None,
+        "status": _status(doc.status),
         "posted_date": _date(doc.issue_date),
         "due_date": _date(doc.due_date),
         "subtotal": _minor(doc.sub_total, cur),
@@ -109,16 +160,16 @@ def document_out(row: PulledRecord) -> AccountingDocumentOut:
     if is_bill:
         ref = doc.supplier_ref
         return AccountingDocumentOut(
-            invoice_number=doc.reference,
+            invoice_number=doc.reference or None,
             tax_amount=_minor(doc.tax_amount, cur),
             vendor_ref=RefOut(id=ref.id, name=ref.supplier_name) if ref else None,
             **common,
         )
     ref = doc.customer_ref
     return AccountingDocumentOut(
-        invoice_number=doc.invoice_number,
+        invoice_number=doc.invoice_number or None,
         tax_amount=_minor(doc.total_tax_amount, cur),
-        customer_ref=RefOut(id=ref.id, name=ref.company_name) if ref else None,
+        customer_ref=CustomerRefOut(id=ref.id, company_name=ref.company_name) if ref else None,
         **common,
     )
 
@@ -145,7 +196,9 @@ async def _list(
         limit=limit,
         token=token,
     )
-    return Page([document_out(r) for r in rows], nxt, prev)
+    docs = [_decode(r) for r in rows]
+    accounts = await ledger_queries.by_provider_ids(session, connection.id, account_refs(docs))
+    return Page([document_out(r, d, accounts) for r, d in zip(rows, docs, strict=True)], nxt, prev)
 
 
 async def _one(
@@ -157,7 +210,9 @@ async def _one(
         raise NotFound(
             f"{data_type[:-1].capitalize()} {provider_id} was not found in the accounting system"
         )
-    return document_out(rows[0])
+    doc = _decode(rows[0])
+    accounts = await ledger_queries.by_provider_ids(session, connection.id, account_refs([doc]))
+    return document_out(rows[0], doc, accounts)
 
 
 class AccountingDocumentsController(Controller):

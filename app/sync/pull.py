@@ -8,10 +8,16 @@ After the cursor moves, paging restarts at page 1 of the new query (keyset pagin
 provider's offset pages), which stays correct when records change while we read. Deleted
 records (``metadata.isDeleted``) are marked, never dropped; a failed pull deletes nothing and
 leaves the cursor where it was. Memory stays at one page however large the company.
+
+The query is ``modifiedDate>=`` in whole seconds, so a record is never skipped; once the
+cursor's second is long past (`SETTLE`), the cursor moves to the next second so that an
+unchanged company returns nothing (`settled_cursor`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -30,6 +36,8 @@ from app.sync import queries
 
 log = logging.getLogger("acctsync.pull")
 PAGE_SIZE = 5000
+#: A ``modifiedDate`` second that ended this long before a pull can gain no more records.
+SETTLE = dt.timedelta(minutes=10)
 #: Pull order: what push validation and matching depend on first.
 DATA_TYPES = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills")
 
@@ -55,12 +63,22 @@ def _rate(value: Decimal | None) -> int | None:
     return int((value * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
+def account_name(a: Any) -> str:
+    """The account's name; platforms without one (Dynamics sends ``""`` with a fully
+    qualified name of ``".."``) fall back to the qualified name, the nominal code, the id."""
+    for value in (a.name, (a.fully_qualified_name or "").strip(". "), a.nominal_code, a.id):
+        if value and value.strip():
+            return value.strip()[:300]
+    return a.id
+
+
 def account_row(connection_id: uuid.UUID, a: Any) -> dict[str, Any]:
-    """A Codat account as a ``ledger_accounts`` row."""
+    """A Codat account as a ``ledger_accounts`` row (balance in minor units of its currency,
+    two decimals when the platform sends no currency)."""
     return {
         "connection_id": connection_id,
         "provider_id": a.id,
-        "name": (a.name or a.fully_qualified_name or a.nominal_code or a.id)[:300],
+        "name": account_name(a),
         "nominal_code": a.nominal_code,
         "description": a.description,
         "type": a.type,
@@ -117,8 +135,9 @@ def pulled_row(connection_id: uuid.UUID, data_type: str, r: Any, raw: Any) -> di
     }
 
 
-#: Called after each committed page of contacts or items: (ctx, connection, data_type, records).
-AfterPage = Callable[[JobContext, AccountingConnection, str, Sequence[Any]], Awaitable[None]]
+#: Called with each page inside the page's transaction, before its commit:
+#: ``(session, data_type, records)`` (the matching step, `app.sync.matching.PullMatcher`).
+AfterPage = Callable[[AsyncSession, str, Sequence[Any]], Awaitable[None]]
 
 
 async def _store_page(
@@ -156,45 +175,88 @@ async def pull_data_type(
     Raises:
         ProviderError: the provider failed; the cursor stays where the last committed page left it.
     """
+    started = dt.datetime.now(dt.UTC)
     async with ctx.sessionmaker() as session:
         since = (await queries.cursor(session, connection.id, data_type)).modified_since
         await session.commit()
-    count, page_no, max_seen = 0, 1, since
-    while True:
-        page = await provider.get_page(
-            connection.provider_company_id,
-            data_type,
-            page=page_no,
-            page_size=PAGE_SIZE,
-            modified_since=since,
-            order_by="modifiedDate" if since is not None else None,
+
+    def fetch(page_no: int, modified_since: dt.datetime | None) -> asyncio.Task[Any]:
+        return asyncio.ensure_future(
+            provider.get_page(
+                connection.provider_company_id,
+                data_type,
+                page=page_no,
+                page_size=PAGE_SIZE,
+                modified_since=modified_since,
+                order_by="modifiedDate" if modified_since is not None else None,
+            )
         )
-        records = page.records
-        newest = max((r.modified_date for r in records if r.modified_date), default=None)
-        # Incremental pulls move the cursor with each committed page and restart at page 1.
-        restart = since is not None and newest is not None and newest > since
-        async with ctx.sessionmaker() as session:
-            if records:
-                await _store_page(session, connection.id, data_type, records, page.raw)
-            if restart:
-                (await queries.cursor(session, connection.id, data_type)).modified_since = newest
-            await session.commit()
-        count += len(records)
-        if newest is not None and (max_seen is None or newest > max_seen):
-            max_seen = newest
-        if records and after_page is not None:
-            await after_page(ctx, connection, data_type, records)
-        if not page.has_next or not records:
-            break
-        since, page_no = (newest, 1) if restart else (since, page_no + 1)
-    if max_seen is not None and max_seen != since:
-        # The first, full pull sets the cursor once every page is stored.
-        async with ctx.sessionmaker() as session:
-            row = await queries.cursor(session, connection.id, data_type)
-            if row.modified_since is None or max_seen > row.modified_since:
-                row.modified_since = max_seen
-            await session.commit()
+
+    count, newest_seen = 0, None
+    # The next page is read while this one is stored and matched (two pages in memory at
+    # most); its failure surfaces only after this page and its cursor are committed.
+    pending: asyncio.Task[Any] | None = fetch(1, since)
+    page_no = 1
+    try:
+        while pending is not None:
+            page = await pending
+            pending = None
+            records = page.records
+            newest = max((r.modified_date for r in records if r.modified_date), default=None)
+            # Incremental pulls move the cursor with each committed page and restart at page 1.
+            restart = since is not None and newest is not None and newest > since
+            if page.has_next and records:
+                since, page_no = (newest, 1) if restart else (since, page_no + 1)
+                pending = fetch(page_no, since)
+            # One transaction per page: its records, their matching and the cursor.
+            async with ctx.sessionmaker() as session:
+                if records:
+                    await _store_page(session, connection.id, data_type, records, page.raw)
+                    if after_page is not None:
+                        await after_page(session, data_type, records)
+                if restart:
+                    row = await queries.cursor(session, connection.id, data_type)
+                    row.modified_since = newest
+                await session.commit()
+            count += len(records)
+            if newest is not None and (newest_seen is None or newest > newest_seen):
+                newest_seen = newest
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+    # The first, full pull sets the cursor once every page is stored; the newest record seen
+    # moves the cursor past its second once that second is settled (see `settled_cursor`).
+    # A pull that reads nothing leaves the cursor alone.
+    async with ctx.sessionmaker() as session:
+        row = await queries.cursor(session, connection.id, data_type)
+        current = row.modified_since
+        if newest_seen is not None and (current is None or newest_seen >= current):
+            current = settled_cursor(newest_seen, started)
+        if current != row.modified_since:
+            row.modified_since = current
+        await session.commit()
     return count
+
+
+def settled_cursor(cursor: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """The cursor to store after a complete pull of a data type whose newest record read has
+    ``modifiedDate`` ``cursor``.
+
+    The query is ``modifiedDate>={cursor}`` in whole seconds (``format_cursor``), so the
+    records of the cursor's own second come back on every pull. Once that second ended more
+    than `SETTLE` before the pull started, no record can still arrive in it (the provider
+    stamps ``modifiedDate`` when it stores a change), so the cursor moves to the next whole
+    second and an unchanged company returns nothing. A recent cursor stays exact: a record
+    written later in that same second is read next time, never skipped.
+    """
+    if cursor is None:
+        return None
+    second = cursor.replace(microsecond=0)
+    if second + dt.timedelta(seconds=1) + SETTLE <= now:
+        return second + dt.timedelta(seconds=1)
+    return cursor
 
 
 async def pull(
@@ -229,18 +291,17 @@ async def _pull(
     partner_id: uuid.UUID,
     data_types: Sequence[str] | None,
 ) -> dict[str, int | str]:
-    from app.sync.matching import after_page
+    from app.sync.matching import PullMatcher
 
     connection_id = connection.id
     provider = await ctx.provider_for(partner_id)
     wanted = [d for d in DATA_TYPES if data_types is None or d in data_types]
     started = dt.datetime.now(dt.UTC)
+    matcher = PullMatcher(connection)
     results: dict[str, int | str] = {}
     for data_type in wanted:
         try:
-            results[data_type] = await pull_data_type(
-                ctx, connection, provider, data_type, after_page
-            )
+            results[data_type] = await pull_data_type(ctx, connection, provider, data_type, matcher)
             error = None
         except ProviderError as exc:
             log.warning("pull %s %s failed: %s", connection_id, data_type, exc)

@@ -24,25 +24,25 @@ def _insert(session: AsyncSession, table: Table) -> Any:
 async def upsert(
     session: AsyncSession, model: type[Any], rows: Sequence[dict[str, Any]], keys: list[str]
 ) -> None:
-    """Insert ``rows`` into ``model``'s table, updating every non-key column on conflict."""
+    """Insert ``rows`` into ``model``'s table, updating every non-key column on conflict.
+
+    One ``INSERT .. ON CONFLICT DO UPDATE`` executed for many parameter sets: SQLAlchemy's
+    "insertmanyvalues" batches them into multi-row statements compiled once and cached
+    (compiling one literal multi-row statement per page cost more than the database work).
+    """
     if not rows:
         return
     table: Table = model.__table__
     now = dt.datetime.now(dt.UTC)
     updatable = [c for c in rows[0] if c not in keys]
-    # Stay under SQLite's limit of bound parameters per statement (32,766).
-    chunk = max(1, 30_000 // (len(rows[0]) + 3))
-    for start in range(0, len(rows), chunk):
-        values = [
-            {"id": uuid.uuid4(), "created_at": now, "updated_at": now, **r}
-            for r in rows[start : start + chunk]
-        ]
-        stmt = _insert(session, table).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={**{c: stmt.excluded[c] for c in updatable}, "updated_at": now},
-        )
-        await session.execute(stmt)
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={**{c: stmt.excluded[c] for c in updatable}, "updated_at": stmt.excluded.updated_at},
+    )
+    await session.execute(
+        stmt, [{"id": uuid.uuid4(), "created_at": now, "updated_at": now, **r} for r in rows]
+    )
 
 
 async def upsert_ledger_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
