@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync_rules as rules
 from app.counterparts import queries as counterpart_queries
-from app.db.models import AccountingConnection, Counterpart, Entity, Payable, Receivable
+from app.db.models import (
+    AccountingConnection,
+    Counterpart,
+    Entity,
+    Payable,
+    Product,
+    Receivable,
+)
 from app.ledger import queries as ledger_queries
 from app.products import queries as product_queries
 from app.synced_records import queries as synced_queries
@@ -91,6 +98,21 @@ async def counterpart_doc(
     )
 
 
+def product_doc(product: Product, provider_id: str | None = None) -> rules.Product:
+    """A product as a ``sync_rules.Product`` (price in minor units of its currency);
+    ``provider_id`` is its Codat item id when it is linked on the connection."""
+    return rules.Product(
+        id=str(product.id),
+        name=product.name,
+        description=product.description,
+        type="service" if product.type == "service" else "product",
+        price=product.price_value,
+        currency=product.price_currency,
+        ledger_account_id=str(product.ledger_account_id) if product.ledger_account_id else None,
+        provider_id=provider_id,
+    )
+
+
 def _date(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -151,18 +173,7 @@ async def receivable_doc(
 
     def product(pid: uuid.UUID) -> rules.Product | None:
         p = products.get(pid)
-        if p is None:
-            return None
-        return rules.Product(
-            id=str(p.id),
-            name=p.name,
-            description=p.description,
-            type="service" if p.type == "service" else "product",
-            price=p.price_value,
-            currency=p.price_currency,
-            ledger_account_id=str(p.ledger_account_id) if p.ledger_account_id else None,
-            provider_id=items.get(pid),
-        )
+        return None if p is None else product_doc(p, items.get(pid))
 
     def discount(value: dict[str, Any] | None) -> rules.Discount | None:
         if not value:
