@@ -1,4 +1,5 @@
-"""CodatClient against the sandbox provider, in process (httpx.ASGITransport, no sockets).
+"""CodatClient against the sandbox provider, twice: in process (httpx.ASGITransport, no
+sockets) and over real HTTP (the sandbox served by uvicorn on a local port).
 
 The sandbox speaks only Codat's HTTP API, so this checks that the client and the sandbox
 agree on the wire: auth, paging, the modifiedDate cursor, pushes, errors, injected faults.
@@ -6,13 +7,16 @@ agree on the wire: auth, paging, the modifiedDate cursor, pushes, errors, inject
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
+import socket
 from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
 import pytest
+import uvicorn
 
 from app.providers import (
     CodatClient,
@@ -30,11 +34,12 @@ KEY = "provider-test-key"
 
 
 class Sandbox:
-    def __init__(self) -> None:
+    def __init__(self, base: str = BASE, over_http: bool = False) -> None:
+        self.base = base
         self.app = create_sandbox_app(
-            SandboxConfig(public_url=BASE, api_keys=(KEY,), push_delay_s=0, sync_delay_s=0)
+            SandboxConfig(public_url=base, api_keys=(KEY,), push_delay_s=0, sync_delay_s=0)
         )
-        self.transport = httpx.ASGITransport(app=self.app)
+        self.transport = None if over_http else httpx.ASGITransport(app=self.app)
         self.sleeps: list[float] = []
 
     async def sleep(self, seconds: float) -> None:
@@ -42,7 +47,7 @@ class Sandbox:
 
     def client(self, api_key: str = KEY, **kwargs: object) -> CodatClient:
         return CodatClient(
-            BASE,
+            self.base,
             api_key,
             transport=self.transport,
             sleep=self.sleep,
@@ -53,17 +58,37 @@ class Sandbox:
     async def admin(self, method: str, path: str, body: object = None) -> httpx.Response:
         """The sandbox's own admin API (not Codat's): seeding, faults, authorising."""
         auth = "Basic " + base64.b64encode(KEY.encode()).decode()
-        async with httpx.AsyncClient(transport=self.transport, base_url=BASE) as http:
+        async with httpx.AsyncClient(transport=self.transport, base_url=self.base) as http:
             response = await http.request(method, path, json=body, headers={"Authorization": auth})
         response.raise_for_status()
         return response
 
 
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    box = Sandbox()
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(params=["asgi", "http"])
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    if request.param == "asgi":
+        box = Sandbox()
+        yield box
+        await box.app.state.sandbox_runtime.stop()
+        return
+    port = _free_port()
+    box = Sandbox(f"http://127.0.0.1:{port}", over_http=True)
+    server = uvicorn.Server(
+        uvicorn.Config(box.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "the sandbox did not start"
+        await asyncio.sleep(0.02)
     yield box
-    await box.app.state.sandbox_runtime.stop()
+    server.should_exit = True
+    await task
 
 
 async def test_connect_flow_company_connection_authorise_unlink(sandbox: Sandbox) -> None:
