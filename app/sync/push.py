@@ -49,7 +49,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import matching
@@ -719,25 +718,7 @@ async def _bound(
     record = await synced_queries.of_object(session, connection.id, object_type, object_id)
     if record is not None:
         return record
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    stamp = now()
-    await session.execute(
-        dialect.insert(SyncedRecord.__table__)
-        .values(
-            id=uuid.uuid4(),
-            created_at=stamp,
-            updated_at=stamp,
-            entity_id=connection.entity_id,
-            connection_id=connection.id,
-            object_type=object_type,
-            object_id=object_id,
-            sync_status="pending",
-            provider="codat",
-            platform=connection.platform,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=["connection_id", "object_type", "object_id"])
-    )
+    await synced_queries.insert_pending_once(session, connection, object_type, object_id)
     await session.commit()
     record = await synced_queries.of_object(session, connection.id, object_type, object_id)
     assert record is not None

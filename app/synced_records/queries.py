@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import SyncAttempt, SyncedRecord
@@ -196,3 +197,29 @@ async def errored(
         .limit(limit)
     )
     return list(rows)
+
+
+async def insert_pending_once(
+    session: AsyncSession, connection: Any, object_type: str, object_id: uuid.UUID
+) -> None:
+    """Insert a ``pending`` synced record for an object unless one exists (race-free:
+    ``ON CONFLICT DO NOTHING`` on (connection, object_type, object_id))."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stamp = dt.datetime.now(dt.UTC)
+    await session.execute(
+        dialect.insert(SyncedRecord.__table__)
+        .values(
+            id=uuid.uuid4(),
+            created_at=stamp,
+            updated_at=stamp,
+            entity_id=connection.entity_id,
+            connection_id=connection.id,
+            object_type=object_type,
+            object_id=object_id,
+            sync_status="pending",
+            provider="codat",
+            platform=connection.platform,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["connection_id", "object_type", "object_id"])
+    )
