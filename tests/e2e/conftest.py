@@ -8,6 +8,7 @@ running, so every flow is the production flow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -109,8 +110,11 @@ def sandbox_overrides() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[World]:
+@contextlib.asynccontextmanager
+async def _world(sessionmaker: Any, sandbox_overrides: dict[str, Any]) -> AsyncIterator[World]:
+    """Both apps' lifespans and clients in this event loop (test clients would run each app
+    in a thread and loop of its own, and webhooks would then run the service on the
+    sandbox's loop, sharing its connection pool across loops: that can stall)."""
     to_service = LateASGITransport()
     sandbox_app = create_sandbox_app(
         sandbox_config(webhook_transport=to_service, **sandbox_overrides)
@@ -132,14 +136,46 @@ async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[Worl
     )
     to_service.app = service
     async with (
-        AsyncTestClient(app=sandbox_app, base_url=SANDBOX_URL) as sandbox_http,
-        AsyncTestClient(app=service, base_url=SERVICE_URL) as client,
+        sandbox_app.lifespan(),
+        service.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_URL
+        ) as sandbox_http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=service), base_url=SERVICE_URL
+        ) as client,
     ):
-        partner = await make_partner(client, sessionmaker, "E2E partner")
+        partner = await make_partner(client, sessionmaker, "E2E partner")  # type: ignore[arg-type]
         r = await client.patch(
             "/v1/settings",
             headers=partner.headers,
             json={"accounting": {"provider": "codat", "token": "sandbox"}},
         )
         assert r.status_code == 200
-        yield World(client, service, sandbox_app, sandbox_http, partner)
+        yield World(client, service, sandbox_app, sandbox_http, partner)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[World]:
+    # The lifespans hold anyio cancel scopes, which must be left by the task that entered
+    # them: one task of its own enters and leaves the world.
+    ready: asyncio.Future[World] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with _world(sessionmaker, sandbox_overrides) as w:
+                ready.set_result(w)
+                await stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+                return
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        stop.set()
+        await task

@@ -672,8 +672,8 @@ async def test_duplicate_jobs_push_one_bill(world, sessionmaker) -> None:
             await push.run_push(ctx, rid)
             await push.run_push(ctx, rid)
 
-    # in the service's event loop (the test client's portal thread), beside its job runner
-    await asyncio.to_thread(world.client.blocking_portal.call, duplicates)
+    # in the service's event loop, beside its job runner
+    await duplicates()
     for b in bills:
         assert (await settled(world, books.h, "bill", b, "done"))["sync_status"] == "done"
     company = await company_id(sessionmaker)
@@ -682,7 +682,7 @@ async def test_duplicate_jobs_push_one_bill(world, sessionmaker) -> None:
         for rid in ids:
             await push.run_push(ctx, rid)  # done: nothing happens
 
-    await asyncio.to_thread(world.client.blocking_portal.call, again)
+    await again()
     assert len(await sandbox_records(world, company, "bills", query="note~acctsync")) == 3
     assert len(await pushes(world, company, "bills")) == 3
     assert len(await pushes(world, company, "suppliers")) == 1
