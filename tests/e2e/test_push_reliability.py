@@ -131,11 +131,7 @@ async def _restart(world: World) -> None:
         world.service.state.jobs = fresh
         await fresh.start()
 
-    portal = getattr(world.client, "blocking_portal", None)
-    if portal is None:  # the service runs in this event loop (the benchmark)
-        await restart()
-    else:  # the service (and its job runner) runs in the test client's portal thread
-        await asyncio.to_thread(portal.call, restart)
+    await restart()  # the service and its job runner run in this event loop
 
 
 async def run_scenario(
