@@ -5,7 +5,9 @@ incoming provider contacts and the truth (incoming id -> existing id, or None wh
 has no counterpart). Variations applied to incoming copies: legal form added, dropped or
 spelled differently; case; punctuation; token order; typos (one, sometimes two); abbreviations
 (Intl, Bros, first name to initial); country as name, alpha-2, alpha-3, "UK" or missing;
-missing city/address/postal code; street-type abbreviations. Traps: different companies with
+missing city/address/postal code; street-type abbreviations; a word dropped or added (trading
+vs registered name); a person's given name missing; a district (another place's name) instead
+of the city with the same street. Traps: different companies with
 the same name in different cities (both existing), incoming contacts without a counterpart,
 some of which share a name with an existing company elsewhere.
 """
@@ -33,6 +35,7 @@ LEGAL_FORMS = {
 }
 STREET_WORDS = [("Street", "St"), ("Road", "Rd"), ("Avenue", "Ave"), ("Drive", "Dr")]
 ABBREVIATIONS = [("International", "Intl"), ("Brothers", "Bros"), ("Services", "Svcs")]
+TRADING_WORDS = ["Trading", "Services", "Group", "Restaurant", "Store", "Shop"]
 LOCALE_MIXES = {
     "uk-heavy": ["en_GB"] * 6 + ["en_US", "de_DE", "fr_FR", "nl_NL"],
     "eu-mix": ["de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "en_GB"],
@@ -136,6 +139,17 @@ def _vary_name(rng: random.Random, e: _Entity) -> str:
     for long, short in ABBREVIATIONS:
         if long in base and rng.random() < 0.5:
             base = base.replace(long, short)
+    # Trading name against registered name: a word dropped or added; a person's given name
+    # missing (the failure classes seen on public data).
+    words = base.split()
+    r = rng.random()
+    if e.person and r < 0.05 and len(words) >= 2:
+        base = words[-1]
+    elif not e.person and r < 0.05 and len(words) >= 3:
+        del words[rng.randrange(len(words))]
+        base = " ".join(words)
+    elif not e.person and r < 0.1:
+        base = f"{base} {rng.choice(TRADING_WORDS)}"
     if rng.random() < 0.25:
         base = _typo(rng, base)
         if rng.random() < 0.15:
@@ -175,6 +189,15 @@ def _vary_address(rng: random.Random, address: str) -> str | None:
     return address
 
 
+def _vary_city(rng: random.Random, e: _Entity, places: list[str]) -> str | None:
+    r = rng.random()
+    if r < 0.1:
+        return None
+    if r < 0.16:  # a district or neighbourhood for the city (another name, same street)
+        return rng.choice(places)
+    return e.city.upper() if r < 0.26 else e.city
+
+
 def _record(rid: str, e: _Entity) -> CounterpartRecord:
     return CounterpartRecord(
         id=rid,
@@ -186,12 +209,12 @@ def _record(rid: str, e: _Entity) -> CounterpartRecord:
     )
 
 
-def _incoming(rng: random.Random, rid: str, e: _Entity) -> CounterpartRecord:
+def _incoming(rng: random.Random, rid: str, e: _Entity, places: list[str]) -> CounterpartRecord:
     return CounterpartRecord(
         id=rid,
         name=_vary_name(rng, e),
         country=_country_text(rng, e.country),
-        city=None if rng.random() < 0.1 else (e.city.upper() if rng.random() < 0.1 else e.city),
+        city=_vary_city(rng, e, places),
         address=_vary_address(rng, e.address),
         postal_code=None if rng.random() < 0.2 else e.postal,
     )
@@ -219,12 +242,13 @@ def labelled_counterparts(
             twin.base, twin.form, twin.person, twin.country = e.base, e.form, e.person, e.country
             entities.append(twin)
     existing = [_record(f"e{i}", e) for i, e in enumerate(entities)]
+    places = [e.city for e in entities]
     incoming: list[CounterpartRecord] = []
     truth: dict[str, str | None] = {}
     for i, e in enumerate(entities):
         if rng.random() < share_with_counterpart:
             rid = f"i{len(incoming)}"
-            incoming.append(_incoming(rng, rid, e))
+            incoming.append(_incoming(rng, rid, e, places))
             truth[rid] = f"e{i}"
     for _ in range(len(incoming) // 4):
         e = _entity(fake, rng, rng.choice(locales))
@@ -237,7 +261,7 @@ def labelled_counterparts(
                 other.country,
             )
         rid = f"i{len(incoming)}"
-        incoming.append(_incoming(rng, rid, e))
+        incoming.append(_incoming(rng, rid, e, places))
         truth[rid] = None
     order = list(range(len(incoming)))
     rng.shuffle(order)

@@ -36,29 +36,33 @@ changed records against it. Figures: `python -m bench.matching_speed`; quality o
 data: `python -m bench.matching_quality`.
 """
 
-from ._match import (
-    ADDRESS_MARGIN,
-    CITY_THRESHOLD,
-    NAME_MARGIN,
-    NAME_THRESHOLD,
-    PRODUCT_THRESHOLD,
+from ._compare import FIELDS, LEVELS
+from ._counterparts import (
+    LINK_WEIGHT,
+    MARGIN,
+    PRIOR_WEIGHT,
+    REVIEW_WEIGHT,
+    WEIGHTS,
     CounterpartIndex,
-    ProductIndex,
-    match_counterparts,
-    match_products,
 )
+from ._match import NAME_MARGIN, PRODUCT_THRESHOLD, ProductIndex, match_counterparts, match_products
 from ._normalise import country_code, name_tokens
-from ._types import Candidate, CounterpartRecord, Match, Outcome, ProductRecord
+from ._types import Candidate, CounterpartRecord, FieldComparison, Match, Outcome, ProductRecord
 
 __all__ = [
-    "ADDRESS_MARGIN",
-    "CITY_THRESHOLD",
+    "FIELDS",
+    "LEVELS",
+    "LINK_WEIGHT",
+    "MARGIN",
     "NAME_MARGIN",
-    "NAME_THRESHOLD",
+    "PRIOR_WEIGHT",
     "PRODUCT_THRESHOLD",
+    "REVIEW_WEIGHT",
+    "WEIGHTS",
     "Candidate",
     "CounterpartIndex",
     "CounterpartRecord",
+    "FieldComparison",
     "Match",
     "Outcome",
     "ProductIndex",

@@ -128,6 +128,21 @@ class NameIndex:
         self._near_cache[tok] = got
         return got
 
+    def rare_rows(self, tokens: tuple[str, ...], limit: int) -> set[int]:
+        """Rows with a token within one edit of one of `tokens` that at most `limit` names
+        have (3 letters or more): a rare word in common makes a candidate whatever else the
+        names hold ("Katsu" / "Restaurant Katsu")."""
+        rows: set[int] = set()
+        posting = self._posting_rows
+        for tok in set(tokens):
+            if len(tok) < 3:
+                continue
+            size, vids = self._near(tok)
+            if 0 < size <= limit:
+                for v in vids:
+                    rows.update(posting[v])
+        return rows
+
     def candidates(self, tokens: tuple[str, ...], cutoff: float = CHEAP_CUTOFF) -> set[int]:
         """Rows sharing a token within one edit with `tokens` whose name scores at least
         `cutoff` with `fuzz.ratio` (token-sorted or in order; `INITIALS_CUTOFF` when either

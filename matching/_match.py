@@ -1,4 +1,5 @@
-"""The cascade: counterparts by name, country, city and address; products by name."""
+"""The public entry points: counterparts (`_counterparts`) and products by name; one-to-one,
+claimed records and the optional process pool shared by both."""
 
 from __future__ import annotations
 
@@ -10,72 +11,21 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import msgspec
-from rapidfuzz import fuzz
 
+from ._counterparts import CounterpartIndex, match_one
 from ._index import NameIndex, scored
-from ._normalise import (
-    address_key,
-    city_key,
-    country_code,
-    name_tokens,
-    postal_key,
-    product_tokens,
-)
+from ._normalise import product_tokens
 from ._types import Candidate, CounterpartRecord, Match, ProductRecord
 
-NAME_THRESHOLD = 80.0
-"""A counterpart candidate needs a name score (0-100) of at least this."""
 NAME_MARGIN = 5.0
-"""Candidates whose name scores within this many points of the best stay in the running; a
-name better by more than this wins outright."""
-CITY_THRESHOLD = 80.0
-"""Two known cities agree when `fuzz.token_set_ratio` of the folded cities is at least this."""
-ADDRESS_MARGIN = 10.0
-"""When several candidates remain, those whose known address scores more than this many points
-below the best known address are dropped."""
-ADDRESS_CONFLICT = 60.0
-"""Where a city is missing on either side, a candidate whose postal code differs and whose
-address scores below this is elsewhere (out)."""
+"""Products: candidates whose name scores within this many points of the best stay in the
+running; a name better by more than this wins outright."""
 PRODUCT_THRESHOLD = 90.0
 """A product candidate needs a name score of at least this, and the same number tokens."""
 MAX_CANDIDATES = 5
 """How many candidates a `Match` reports."""
 
-_WEIGHTS = {"name": 60.0, "country": 10.0, "city": 15.0, "address": 10.0, "postal_code": 5.0}
 _DIGITS = re.compile(r"\d")
-
-
-class _Fields:
-    __slots__ = ("address", "city", "country", "postal_code")
-
-    def __init__(self, record: CounterpartRecord) -> None:
-        self.country = country_code(record.country)
-        self.city = city_key(record.city)
-        self.address = address_key(record.address)
-        self.postal_code = postal_key(record.postal_code)
-
-
-class CounterpartIndex:
-    """Existing counterparts prepared once for matching (normalised names and the blocking
-    index); pass it to `match_counterparts` instead of the list to reuse it across calls (the
-    hourly pull of changed records). Other fields are normalised lazily, per candidate.
-    Immutable once built; building 100,000 records takes about a second."""
-
-    __slots__ = ("_fields", "names", "records")
-
-    def __init__(self, existing: Sequence[CounterpartRecord]) -> None:
-        self.records: tuple[CounterpartRecord, ...] = tuple(existing)
-        self.names = NameIndex((r.name for r in self.records), name_tokens)
-        self._fields: dict[int, _Fields] = {}
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def fields(self, row: int) -> _Fields:
-        got = self._fields.get(row)
-        if got is None:
-            got = self._fields[row] = _Fields(self.records[row])
-        return got
 
 
 class ProductIndex:
@@ -171,90 +121,12 @@ def _decide(
     )
 
 
-def _match_one_counterpart(
-    index: CounterpartIndex, record: CounterpartRecord
-) -> tuple[Match, int | None]:
-    hits = scored(index.names, name_tokens(record.name), NAME_THRESHOLD)
-    if not hits:
-        return Match(
-            incoming_id=record.id, outcome="unmatched", reason="no name scores high enough"
-        ), None
-
-    mine = _Fields(record)
-    w = _WEIGHTS
-    cands: list[_Cand] = []
-    alive: list[_Cand] = []
-    for row, name in hits.items():
-        c = _Cand(row, name)
-        cands.append(c)
-        theirs = index.fields(row)
-        num, den = w["name"] * name, w["name"]
-        if mine.country and theirs.country:
-            c.country = 100.0 if mine.country == theirs.country else 0.0
-            num += w["country"] * c.country
-            den += w["country"]
-        if mine.city and theirs.city:
-            c.city = fuzz.token_set_ratio(mine.city, theirs.city)
-            num += w["city"] * c.city
-            den += w["city"]
-        if mine.address and theirs.address:
-            c.address = fuzz.token_sort_ratio(mine.address, theirs.address)
-            num += w["address"] * c.address
-            den += w["address"]
-        if mine.postal_code and theirs.postal_code:
-            c.postal_code = 100.0 if mine.postal_code == theirs.postal_code else 0.0
-            num += w["postal_code"] * c.postal_code
-            den += w["postal_code"]
-        c.total = round(num / den, 2)
-        # A known, different country or city is another company of the same name: out. Where
-        # a city is missing, a different postal code together with a different address is too.
-        if c.country == 0.0:
-            c.excluded_by = "country"
-        elif c.city is not None and c.city < CITY_THRESHOLD:
-            c.excluded_by = "city"
-        elif (
-            c.city is None
-            and c.postal_code == 0.0
-            and c.address is not None
-            and c.address < ADDRESS_CONFLICT
-        ):
-            c.excluded_by = "address"
-        else:
-            alive.append(c)
-    if not alive:
-        return _decide(record.id, cands, [], index.records, "every candidate is elsewhere")
-    if len(alive) > 1:
-        # Names first: a clearly better name wins.
-        best = max(c.name for c in alive)
-        alive = _exclude(cands, "name", [c for c in alive if c.name >= best - NAME_MARGIN])
-    # Then postal code and address, only to separate several candidates.
-    if len(alive) > 1 and mine.postal_code:
-        keep = [c for c in alive if c.postal_code != 0.0]
-        if keep:
-            alive = _exclude(cands, "postal_code", keep)
-    if len(alive) > 1 and mine.address:
-        known = [c.address for c in alive if c.address is not None]
-        if known:
-            floor = max(known) - ADDRESS_MARGIN
-            alive = _exclude(
-                cands, "address", [c for c in alive if c.address is None or c.address >= floor]
-            )
-    return _decide(record.id, cands, alive, index.records, "")
-
-
 def _strength(match: Match) -> tuple[float, float]:
-    """A claim's strength: the total score, then the weight of the fields that agreed or
-    disagreed (more evidence at the same score is the stronger claim)."""
+    """A claim's strength: the linked candidate's match weight, then its score."""
     for c in match.candidates:
         if c.existing_id == match.existing_id:
-            fields = {
-                "country": c.country,
-                "city": c.city,
-                "address": c.address,
-                "postal_code": c.postal_code,
-            }
-            return match.score, sum(_WEIGHTS[f] for f, v in fields.items() if v is not None)
-    return match.score, 0.0
+            return c.weight, c.score
+    return 0.0, match.score
 
 
 def _one_to_one(results: list[tuple[Match, int | None]]) -> list[Match]:
@@ -349,35 +221,36 @@ def match_counterparts(
     """Match incoming counterparts (provider contacts) to existing ones.
 
     Returns one `Match` per incoming record, in the same order. Monite: counterparts are
-    matched on their names, countries, cities and addresses, in that order, until there is one
-    match; a pull never creates a counterpart (so `unmatched` creates nothing). The cascade:
+    matched on their names, countries, cities and addresses, in that order; a pull never
+    creates a counterpart (so `unmatched` creates nothing). Here every field's evidence is
+    weighed together (Fellegi-Sunter, as splink does it):
 
-    1. candidates: existing names scoring at least `NAME_THRESHOLD` (see `name_score`:
-       optimal-string-alignment similarity of normalised names, token-sorted or in order,
-       initials expanded), found through the blocking index (`_index`);
-    2. a candidate whose country (ISO alpha-2) or city is known on both sides and differs is
-       out: the same name elsewhere is another company (the issue's narrowing by country and
-       city, applied even to a single candidate, for precision); where a city is missing, a
-       known different postal code together with an address scoring below
-       `ADDRESS_CONFLICT` rules a candidate out the same way;
-    3. of the rest, those within `NAME_MARGIN` of the best name survive;
-    4. if several survive, a known different postal code, then a known address more than
-       `ADDRESS_MARGIN` below the best known address, rule candidates out;
-    5. exactly one survivor is `matched`; several are `ambiguous`; none is `unmatched`.
+    1. candidates: every existing record reached by a blocking key (name tokens within one
+       edit, a rare name token in common, postal code + street number, street number + street
+       word, postal code + street word), so one damaged field never loses a pair;
+    2. each candidate's fields fall into comparison levels (`LEVELS`: exact, close,
+       token subset, ..., different; missing when either side is empty) whose weights,
+       log2(m/u) in bits, are estimated from labelled data and shipped (`_model`); the total
+       is their sum. A known different country rules a candidate out; a different city,
+       address or postal code only weighs against it (a district is not another city);
+    3. the best candidate is `matched` when its total is at least `LINK_WEIGHT` and `MARGIN`
+       bits ahead of the next; otherwise candidates at `REVIEW_WEIGHT` or more make the record
+       `ambiguous` (a person chooses); none is `unmatched`. Ties are broken by the fields in
+       Monite's order (name, country, city, address, postal code), and each `Candidate` lists
+       every field's level and weight in that order.
 
-    An empty field neither helps nor hurts (it never rules a candidate out). One existing
-    counterpart is never linked to two incoming records: the stronger claim keeps it (higher
-    total score, then more fields compared) and the weaker becomes `ambiguous` (equal claims
-    both do). `claimed` lists existing ids already linked to other records (earlier pulls); a
-    match to one of them is `ambiguous` too. `existing` may be a list or a `CounterpartIndex`
-    built once and reused. Raises nothing for odd input (an empty name is `unmatched`).
+    One existing counterpart is never linked to two incoming records: the stronger claim (the
+    higher weight) keeps it and the weaker becomes `ambiguous` (equal claims both do).
+    `claimed` lists existing ids already linked to other records (earlier pulls); a match to
+    one of them is `ambiguous` too. `existing` may be a list or a `CounterpartIndex` built once
+    and reused. Raises nothing for odd input (an empty name is `unmatched`).
 
     `workers` (as rapidfuzz's `cdist`): 1 runs here; -1 (one per CPU) or n split inputs of
     `PARALLEL_MIN` records or more over forked processes. Forking: use it from a process with
     no other threads running (a CLI command or a dedicated worker), not inside the web app.
     """
     index = existing if isinstance(existing, CounterpartIndex) else CounterpartIndex(existing)
-    results = _run(_match_one_counterpart, index, incoming, workers)
+    results = _run(match_one, index, incoming, workers)
     out = _one_to_one(results)
     if claimed:
         taken = set(claimed)

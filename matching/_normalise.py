@@ -222,7 +222,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
 
     Case, accents, punctuation and whitespace are folded; `&` and "and" (und, et; y, i, e
     between two words) are dropped;
-    a leading "The" is dropped; legal forms (Ltd, Limited, LLC, Inc, GmbH, GmbH & Co. KG, S.A.,
+    a leading or trailing "The" is dropped ("The Apple Pan", "Apple Pan, The"); legal forms (Ltd, Limited, LLC, Inc, GmbH, GmbH & Co. KG, S.A.,
     B.V., Pty Ltd, Sp. z o.o., ...) are stripped from the end; common abbreviations are
     expanded (Intl -> international, Bros -> brothers, Mfg -> manufacturing, ...). A name made
     only of such words keeps its folded tokens, so it never normalises to nothing.
@@ -231,6 +231,8 @@ def name_tokens(name: str) -> tuple[str, ...]:
     tokens = _drop_and(raw)
     if len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
+    if len(tokens) > 1 and tokens[-1] == "the":  # "Apple Pan, The"
+        tokens = tokens[:-1]
     tokens = _strip_legal_forms(tokens)
     tokens = [_NAME_ABBREVIATIONS.get(t, t) for t in tokens]
     return tuple(tokens) or tuple(raw)
@@ -317,3 +319,41 @@ def postal_key(postal_code: str | None) -> str | None:
     if not postal_code:
         return None
     return "".join(fold(postal_code).split()) or None
+
+
+STREET_TYPES = frozenset(
+    {v for v in _ADDRESS_ABBREVIATIONS.values() if v}
+    | {"blv", "cres", "crescent", "cct", "circuit", "way", "pde", "parade", "cl", "close"}
+    | {"gr", "grove", "tce", "hwy", "ste", "apt", "fl", "strasse", "rue", "via", "calle"}
+)
+"""Street-type and unit words (abbreviated forms): they say little about which street."""
+
+
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")
+
+
+def compact(text: str | None) -> str | None:
+    """`text` without spaces ("moona hwest" and "moonah west" are one city); None stays."""
+    return text.replace(" ", "") if text else None
+
+
+@lru_cache(maxsize=262_144)
+def address_parts(address: str | None) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(numbers, street words) of an address: tokens starting with a digit ("12224", "2" and
+    "98" of "2/98", "12a"; not ordinals: "49th" of "E. 49th St." is a street word) and the
+    other words folded and abbreviated as in `address_key`, sorted; empty
+    parts are empty."""
+    if not address:
+        return frozenset(), ()
+    numbers: set[str] = set()
+    words: list[str] = []
+    for t in fold(address).split():
+        if t[0].isdigit() and not _ORDINAL.fullmatch(t):
+            numbers.add(t.lstrip("0") or t)
+            continue
+        t = _ADDRESS_ABBREVIATIONS.get(t, t)
+        if len(t) > 4 and t.endswith("str"):
+            t += "asse"
+        if t:
+            words.append(t)
+    return frozenset(numbers), tuple(sorted(words))

@@ -34,17 +34,35 @@ class ProductRecord(msgspec.Struct, frozen=True):
     name: str
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
-    """One existing record considered for an incoming one, with the scores that explain why.
+class FieldComparison(msgspec.Struct, frozen=True, kw_only=True):
+    """How one field of a candidate compares with the incoming record.
 
-    Scores are 0-100. A field score is None when either side has the field empty (it neither
-    helps nor hurts). `country` is 100 when both sides normalise to the same ISO alpha-2 code
-    and 0 otherwise; `postal_code` is 100 or 0 on the normalised codes; `name`, `city` and
-    `address` are rapidfuzz similarities of the normalised values. `score` is the weighted mean
-    of the available scores (name 60, country 10, city 15, address 10, postal code 5,
-    re-weighted over the fields present). `excluded_by` names the field that ruled the candidate
-    out ("country", "city", "postal_code", "address", "name" when a better name won, or
-    "numbers" for a product whose number tokens differ), else None.
+    `field` is one of name, country, city, address, postal_code; `level` the comparison level
+    ("exact", "close", "token_subset", "different", ... see `matching.LEVELS`) or "missing"
+    when either side is empty; `similarity` 0-100 (rapidfuzz, on the normalised values);
+    `weight` the level's match weight in bits (log2 of m/u: positive is evidence for the same
+    counterpart, negative against, 0 for missing).
+    """
+
+    field: str
+    level: str
+    similarity: float
+    weight: float
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    """One existing record considered for an incoming one, with the evidence that explains why.
+
+    Counterparts (Fellegi-Sunter): `weight` is the total match weight in bits, the sum of the
+    fields' weights; `fields` gives each field's comparison level and weight in Monite's order
+    (name, country, city, address, postal code); `score` (0-100) is the match probability
+    that weight gives against `matching.PRIOR_WEIGHT` (one true pair in about a thousand).
+    `name`, `country`, `city`, `address` and `postal_code` are the fields' similarities
+    (0-100; None where either side is empty). Products: `score` and `name` are the name
+    similarity. `excluded_by` says what ruled the candidate out: "country" (a known different
+    country), "weight" (total below the review weight), the first field in Monite's order on
+    which the linked record is stronger ("name", "city", "address", "postal_code"), "numbers"
+    (a product whose number tokens differ), or None.
     """
 
     existing_id: str
@@ -55,6 +73,8 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     address: float | None = None
     postal_code: float | None = None
     excluded_by: str | None = None
+    weight: float = 0.0
+    fields: tuple[FieldComparison, ...] = ()
 
 
 class Match(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,222 @@
+"""Counterparts: blocking on several keys, Fellegi-Sunter weights, the decision.
+
+Candidates come from three kinds of blocking key, so that one damaged field never loses a
+pair: the name (tokens within one edit, cheap-scored as in `_index`, plus every name that
+shares a rare token: "Katsu" reaches "Restaurant Katsu"), the postal code with a street number
+or a street word, and a street number with a street word. Each candidate is compared field by
+field (`_compare`), each field's level carries the weight log2(m/u) shipped in `_model`, and
+the total decides: at least `LINK_WEIGHT` and `MARGIN` bits ahead of the next candidate, with
+names that share at least a word, links (an address alone never links two different names:
+a building or a mall holds many businesses);
+at least `REVIEW_WEIGHT` leaves the record for a person (ambiguous); less is unmatched. A known
+different country rules a candidate out; every other disagreement only weighs against it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ._compare import FIELDS, LEVELS, MISSING, Features, compare
+from ._index import NameIndex
+from ._model import M_U
+from ._normalise import STREET_TYPES, name_tokens
+from ._types import Candidate, CounterpartRecord, FieldComparison, Match
+
+LINK_WEIGHT = 12.0
+"""Total match weight (bits) a candidate needs to be linked: an exact or close name alone
+reaches it; a partial name needs agreeing address or city evidence."""
+REVIEW_WEIGHT = 6.0
+"""Below `LINK_WEIGHT` but at least this: plausible, left for a person (ambiguous)."""
+MARGIN = 4.0
+"""The linked candidate leads the next one by at least this many bits (16 times likelier);
+otherwise both are left for a person."""
+PRIOR_WEIGHT = -10.0
+"""log2 prior odds that a candidate is the same counterpart, for `Candidate.score` only."""
+RARE_POSTING = 20
+"""A name token shared with at most this many existing names makes them all candidates."""
+BLOCK_CAP = 50
+"""An address blocking key shared by more existing records than this is not used."""
+MAX_CANDIDATES = 5
+
+WEIGHTS: dict[str, tuple[float, ...]] = {
+    field: tuple(math.log2(m / u) for m, u in M_U[field]) for field in FIELDS
+}
+"""field -> weight in bits per comparison level (`LEVELS` order), from `_model.M_U`."""
+
+
+def _address_keys(f: Features) -> list[tuple[str, ...]]:
+    words = [w for w in f.street if len(w) >= 3 and w not in STREET_TYPES]
+    keys: list[tuple[str, ...]] = []
+    for n in f.numbers:
+        if f.postal:
+            keys.append(("p#", f.postal, n))
+        keys.extend(("#w", n, w) for w in words)
+    if f.postal:
+        keys.extend(("pw", f.postal, w) for w in words)
+    return keys
+
+
+class CounterpartIndex:
+    """Existing counterparts prepared once for matching: normalised fields and the blocking
+    keys (name tokens, postal code + street number, street number + street word, postal code
+    + street word). Pass it to `match_counterparts` instead of the list to reuse it across
+    calls (the hourly pull of changed records). Immutable once built."""
+
+    __slots__ = ("_address", "features", "names", "records")
+
+    def __init__(self, existing: Sequence[CounterpartRecord]) -> None:
+        self.records: tuple[CounterpartRecord, ...] = tuple(existing)
+        self.names = NameIndex((r.name for r in self.records), name_tokens)
+        self.features: list[Features] = [Features(r) for r in self.records]
+        address: dict[tuple[str, ...], list[int]] = {}
+        for row, f in enumerate(self.features):
+            for key in _address_keys(f):
+                rows = address.setdefault(key, [])
+                if not rows or rows[-1] != row:
+                    rows.append(row)
+        self._address = address
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def candidates(self, mine: Features) -> set[int]:
+        """Rows reached by any blocking key of `mine`."""
+        rows: set[int] = set()
+        if mine.name:
+            rows |= self.names.candidates(mine.name)
+            rows |= self.names.rare_rows(mine.name, RARE_POSTING)
+        address = self._address
+        for key in _address_keys(mine):
+            hit = address.get(key)
+            if hit and len(hit) <= BLOCK_CAP:
+                rows.update(hit)
+        return rows
+
+
+class _Scored:
+    __slots__ = ("excluded_by", "levels", "row", "total", "weights")
+
+    def __init__(self, row: int, levels: tuple[tuple[int, float], ...]) -> None:
+        self.row = row
+        self.levels = levels
+        self.weights = tuple(
+            0.0 if level == MISSING else WEIGHTS[field][level]
+            for field, (level, _) in zip(FIELDS, levels, strict=True)
+        )
+        self.excluded_by: str | None = "country" if levels[1][0] == 1 else None
+        self.total = sum(w for f, w in zip(FIELDS, self.weights, strict=True) if f != "country")
+        if self.excluded_by is None:
+            self.total += self.weights[1]
+        self.total = round(self.total, 4)
+
+    def order(self) -> tuple[object, ...]:
+        # Best first; ties broken by the fields in Monite's order (a lower level is stronger).
+        return (
+            self.excluded_by is not None,
+            -self.total,
+            *(99 if level == MISSING else level for level, _ in self.levels),
+        )
+
+    def public(self, records: Sequence[CounterpartRecord]) -> Candidate:
+        sims = [None if level == MISSING else round(sim, 2) for level, sim in self.levels]
+        return Candidate(
+            existing_id=records[self.row].id,
+            score=round(100.0 / (1.0 + 2.0 ** -(self.total + PRIOR_WEIGHT)), 2),
+            name=sims[0] or 0.0,
+            country=sims[1],
+            city=sims[2],
+            address=sims[3],
+            postal_code=sims[4],
+            excluded_by=self.excluded_by,
+            weight=round(self.total, 2),
+            fields=tuple(
+                FieldComparison(
+                    field=field,
+                    level="missing" if level == MISSING else LEVELS[field][level],
+                    similarity=round(sim, 2),
+                    weight=round(weight, 2),
+                )
+                for field, (level, sim), weight in zip(
+                    FIELDS, self.levels, self.weights, strict=True
+                )
+            ),
+        )
+
+
+_NAME_DIFFERENT = LEVELS["name"].index("different")
+
+
+def _lost_on(loser: _Scored, winner: _Scored) -> str:
+    """The first field in Monite's order on which `winner` weighs more than `loser`."""
+    for field, mine, theirs in zip(FIELDS, loser.weights, winner.weights, strict=True):
+        if theirs > mine + 1e-9:
+            return field
+    return "weight"
+
+
+def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match, int | None]:
+    """The decision for one incoming record and the linked row (None unless matched)."""
+    mine = Features(record)
+    rows = index.candidates(mine)
+    feats = index.features
+    scored = [_Scored(row, compare(mine, feats[row])) for row in rows]
+    scored.sort(key=_Scored.order)
+    alive = [c for c in scored if c.excluded_by is None and c.total >= REVIEW_WEIGHT]
+    for c in scored:
+        if c.excluded_by is None and c.total < REVIEW_WEIGHT:
+            c.excluded_by = "weight"
+    records = index.records
+
+    def shown() -> tuple[Candidate, ...]:
+        return tuple(c.public(records) for c in scored[:MAX_CANDIDATES])
+
+    if not alive:
+        reason = (
+            "every candidate is in another country"
+            if scored and all(c.excluded_by == "country" for c in scored)
+            else "no candidate weighs enough"
+        )
+        best = scored[0].public(records).score if scored else 0.0
+        return Match(
+            incoming_id=record.id,
+            outcome="unmatched",
+            score=best,
+            candidates=shown(),
+            reason=reason if scored else "no candidate",
+        ), None
+    best = alive[0]
+    runner_up = alive[1] if len(alive) > 1 else None
+    names_agree = best.levels[0][0] < _NAME_DIFFERENT
+    if (
+        best.total >= LINK_WEIGHT
+        and names_agree
+        and (runner_up is None or best.total - runner_up.total >= MARGIN)
+    ):
+        for c in alive[1:]:
+            c.excluded_by = _lost_on(c, best)
+        out = shown()
+        return Match(
+            incoming_id=record.id,
+            outcome="matched",
+            existing_id=records[best.row].id,
+            score=out[0].score,
+            candidates=out,
+            reason=f"match weight {best.total:.1f} bits"
+            + (f", {best.total - runner_up.total:.1f} ahead of the next" if runner_up else ""),
+        ), best.row
+    close = [c for c in alive if best.total - c.total < MARGIN]
+    if len(close) > 1:
+        reason = f"{len(close)} candidates within {MARGIN:g} bits of each other"
+    elif not names_agree:
+        reason = "the best candidate agrees on everything but the name: needs a person"
+    else:
+        reason = f"best match weight {best.total:.1f} bits is below {LINK_WEIGHT:g}: needs a person"
+    out = shown()
+    return Match(
+        incoming_id=record.id,
+        outcome="ambiguous",
+        score=out[0].score,
+        candidates=out,
+        reason=reason,
+    ), None
