@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AccountingConnection, Entity, ProviderCompany
+from app.db.models import AccountingConnection, Entity, ProviderCompany, PullCursor
 
 
 async def get(
@@ -86,3 +86,10 @@ async def entity_of(session: AsyncSession, connection: AccountingConnection) -> 
     entity = await session.get(Entity, connection.entity_id)
     assert entity is not None
     return entity
+
+
+async def pull_cursors(session: AsyncSession, connection_id: uuid.UUID) -> Sequence[PullCursor]:
+    """The connection's per-data-type pull state rows."""
+    return (
+        await session.scalars(select(PullCursor).where(PullCursor.connection_id == connection_id))
+    ).all()

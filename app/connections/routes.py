@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.connections import queries, service
-from app.connections.schemas import ConnectionCreate, ConnectionOut, Message
+from app.connections.schemas import ConnectionCreate, ConnectionOut, Message, SyncStatusOut
 from app.db.models import AccountingConnection, Entity
 from app.errors import Conflict
 from app.listing import Limit, Order, Token
@@ -64,6 +64,17 @@ class ConnectionController(Controller):
     ) -> ConnectionOut:
         """One connection."""
         return service.to_out(await service.get(db_session, entity.id, connection_id))
+
+    @get(
+        "/{connection_id:uuid}/sync_status",
+        operation_id="get_accounting_connections_id_sync_status",
+    )
+    async def sync_status(
+        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+    ) -> SyncStatusOut:
+        """Health at a glance: per data type the last attempt, last success, records read and
+        changed by it, and the current error; the connection's current problems."""
+        return await service.sync_status(db_session, entity.id, connection_id)
 
     @post(
         "/{connection_id:uuid}/disconnect",

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.connections import queries
+from app.connections import health, queries
 from app.connections.platforms import PLATFORM_KEYS, platform_of_key
-from app.connections.schemas import ConnectionOut, ErrorOut
+from app.connections.schemas import ConnectionOut, DataTypeSyncStatus, ErrorOut, SyncStatusOut
 from app.db.models import AccountingConnection, Entity, ProviderCompany
 from app.errors import Conflict, NotFound, Unprocessable
 from app.providers import Connection, ProviderError
@@ -38,9 +38,20 @@ STATUS_FROM_PROVIDER = {
 _RANK = {"pending_auth": 0, "connected": 1, "deauthorized": 1, "disconnected": 2}
 
 
+def _error_out(e: dict[str, Any]) -> ErrorOut:
+    return ErrorOut(
+        code=e["code"],
+        message=e["message"],
+        data_type=e["data_type"],
+        first_seen_at=dt.datetime.fromisoformat(e["first_seen_at"]),
+        last_seen_at=dt.datetime.fromisoformat(e["last_seen_at"]),
+    )
+
+
 def to_out(c: AccountingConnection) -> ConnectionOut:
-    """The API shape of a connection (``connection_url`` is always present)."""
-    errors = [ErrorOut(message=str(e.get("message", e))) for e in c.errors] if c.errors else None
+    """The API shape of a connection (``connection_url`` is always present; ``errors`` the
+    current problems, oldest seen first, or null when there are none)."""
+    errors = [_error_out(e) for e in health.problems(c)] or None
     return ConnectionOut(
         id=c.id,
         created_at=c.created_at,
@@ -57,6 +68,49 @@ def _entity_name(entity: Entity) -> str:
     if entity.legal_name:
         return entity.legal_name
     return f"{entity.first_name or ''} {entity.last_name or ''}".strip() or str(entity.id)
+
+
+async def sync_status(
+    session: AsyncSession, entity_id: uuid.UUID, connection_id: uuid.UUID
+) -> SyncStatusOut:
+    """Per data type pull state and the connection's current problems.
+
+    A data type's ``error`` is its own problem or, failing that, a connection-wide one
+    (every data type is blocked by it). Raises NotFound unless the entity's connection.
+    """
+    c = await get(session, entity_id, connection_id)
+    cursors = {r.data_type: r for r in await queries.pull_cursors(session, c.id)}
+    found = health.problems(c)
+    wide = [e for e in found if e["data_type"] is None]
+    data = []
+    for data_type in (
+        *health.PULLED_DATA_TYPES,
+        *sorted(set(cursors) - set(health.PULLED_DATA_TYPES)),
+    ):
+        row = cursors.get(data_type)
+        own = [e for e in found if e["data_type"] == data_type]
+        problem = (own or wide or [None])[-1]
+        data.append(
+            DataTypeSyncStatus(
+                data_type=data_type,
+                last_attempt_at=row.last_run_at if row else None,
+                last_success_at=row.last_success_at if row else None,
+                records_read=row.last_count if row and row.last_success_at else 0,
+                records_changed=row.last_changed if row and row.last_success_at else 0,
+                error=_error_out(problem) if problem else None,
+            )
+        )
+    healthy = (
+        c.status == "connected" and not found and all(d.last_success_at is not None for d in data)
+    )
+    return SyncStatusOut(
+        connection_id=c.id,
+        status=c.status,  # type: ignore[arg-type]
+        healthy=healthy,
+        last_pull=c.last_pull,
+        data=data,
+        errors=[_error_out(e) for e in found],
+    )
 
 
 async def connect(
@@ -164,9 +218,13 @@ def apply_provider_status(
     occurred_at: dt.datetime | None,
     platform_key: str | None = None,
     provider_connection_id: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[str] | None = None,
 ) -> bool:
     """Move ``c`` to the provider's status if that is not a step back.
+
+    ``errors``: the provider's current connection error messages (None: not reported); they
+    replace the previous ones in the connection's problems. A connection that becomes
+    ``connected`` again (re-authorised) loses its connection-wide problems.
 
     Returns True when the connection has just become ``connected`` (the caller queues the
     first pull and the hourly schedule).
@@ -176,8 +234,13 @@ def apply_provider_status(
         c.provider_connection_id = provider_connection_id
     if platform_key and c.platform is None:
         c.platform = platform_of_key(platform_key)
-    if errors is not None:
-        c.errors = errors or None
+    stale = (
+        occurred_at is not None
+        and c.status_changed_at is not None
+        and occurred_at < c.status_changed_at
+    )
+    if errors is not None and not stale and c.status != "disconnected":
+        health.set_connection_status_errors(c, errors)
     if new is None or new == c.status:
         return False
     current_rank, new_rank = _RANK[c.status], _RANK[new]
@@ -187,6 +250,12 @@ def apply_provider_status(
         if occurred_at <= c.status_changed_at:
             return False
     became_connected = new == "connected"
+    if became_connected:
+        # Re-authorised: what stood against the whole connection is re-checked by the pull
+        # that follows (it records the problem again if it is still there).
+        health.clear_connection_wide(c)
+        if errors:
+            health.set_connection_status_errors(c, errors)
     c.status = new
     c.status_changed_at = occurred_at or dt.datetime.now(dt.UTC)
     if became_connected and c.connected_at is None:
@@ -197,7 +266,7 @@ def apply_provider_status(
 def apply_connection_snapshot(c: AccountingConnection, remote: Connection) -> bool:
     """Apply a connection read from the provider (the periodic check of pending ones)."""
     errors = [
-        {"message": e.error_message or e.status_text or "connection error"}
+        e.error_message or e.status_text or "connection error"
         for e in (remote.data_connection_errors or [])
     ]
     return apply_provider_status(

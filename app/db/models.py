@@ -350,7 +350,11 @@ class PulledRecord(Base):
 
 
 class PullCursor(Base):
-    """Per (connection, data type) incremental-pull high-water mark and last run's counts."""
+    """Per (connection, data type) incremental-pull high-water mark and last run's counts.
+
+    ``last_run_at``: the last attempt's end; ``last_success_at``: the last successful one's;
+    ``last_count`` / ``last_changed``: records read / new or changed by the last success.
+    The data type's current problem, if any, is on the connection's ``errors``."""
 
     __tablename__ = "pull_cursors"
     __table_args__ = (UniqueConstraint("connection_id", "data_type"),)
@@ -362,6 +366,8 @@ class PullCursor(Base):
     last_run_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
     last_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+    last_changed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SyncedRecord(Base):

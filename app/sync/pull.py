@@ -22,16 +22,18 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.connections import health
 from app.connections import queries as connection_queries
 from app.db.models import AccountingConnection
-from app.jobs.runner import JobContext
-from app.providers import ProviderError
+from app.jobs import JobContext
+from app.providers import ProviderError, ProviderNotFound
 from app.sync import queries
 
 log = logging.getLogger("acctsync.pull")
@@ -39,7 +41,7 @@ PAGE_SIZE = 5000
 #: A ``modifiedDate`` second that ended this long before a pull can gain no more records.
 SETTLE = dt.timedelta(minutes=10)
 #: Pull order: what push validation and matching depend on first.
-DATA_TYPES = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills")
+DATA_TYPES = health.PULLED_DATA_TYPES
 
 
 def _is_deleted(record: Any) -> bool:
@@ -163,14 +165,25 @@ async def _store_page(
         )
 
 
+@dataclass
+class PullStats:
+    """What one pull of a data type read: ``changed`` counts the records new or modified
+    since the previous pull's cursor (every record on a first pull); the records of the
+    cursor's own second, read again on every pull, are not counted as changed."""
+
+    changed: int = 0
+
+
 async def pull_data_type(
     ctx: JobContext,
     connection: AccountingConnection,
     provider: Any,
     data_type: str,
     after_page: AfterPage | None = None,
+    stats: PullStats | None = None,
 ) -> int:
-    """Pull one data type; returns how many records were stored.
+    """Pull one data type; returns how many records were stored (``stats``, when given,
+    receives how many of them changed).
 
     Raises:
         ProviderError: the provider failed; the cursor stays where the last committed page left it.
@@ -179,6 +192,7 @@ async def pull_data_type(
     async with ctx.sessionmaker() as session:
         since = (await queries.cursor(session, connection.id, data_type)).modified_since
         await session.commit()
+    previous_cursor = since
 
     def fetch(page_no: int, modified_since: dt.datetime | None) -> asyncio.Task[Any]:
         return asyncio.ensure_future(
@@ -219,6 +233,14 @@ async def pull_data_type(
                     row.modified_since = newest
                 await session.commit()
             count += len(records)
+            if stats is not None:
+                stats.changed += sum(
+                    1
+                    for r in records
+                    if previous_cursor is None
+                    or r.modified_date is None
+                    or r.modified_date > previous_cursor
+                )
             if newest is not None and (newest_seen is None or newest > newest_seen):
                 newest_seen = newest
     finally:
@@ -300,19 +322,44 @@ async def _pull(
     matcher = PullMatcher(connection)
     results: dict[str, int | str] = {}
     for data_type in wanted:
+        stats = PullStats()
+        failure: ProviderError | None = None
         try:
-            results[data_type] = await pull_data_type(ctx, connection, provider, data_type, matcher)
-            error = None
+            results[data_type] = await pull_data_type(
+                ctx, connection, provider, data_type, matcher, stats
+            )
         except ProviderError as exc:
             log.warning("pull %s %s failed: %s", connection_id, data_type, exc)
-            results[data_type] = error = f"{type(exc).__name__}: {exc}"
+            results[data_type] = f"{type(exc).__name__}: {exc}"
+            failure = exc
+        company_missing = False
+        if isinstance(failure, ProviderNotFound):
+            company_missing = await _company_missing(provider, connection.provider_company_id)
+        finished = dt.datetime.now(dt.UTC)
         async with ctx.sessionmaker() as session:
             row = await queries.cursor(session, connection.id, data_type)
-            row.last_run_at = dt.datetime.now(dt.UTC)
-            row.last_error = error
-            if error is None:
+            row.last_run_at = finished
+            row.last_error = None if failure is None else str(results[data_type])[:2000]
+            if failure is None:
                 row.last_count = int(results[data_type])
+                row.last_changed = stats.changed
+                row.last_success_at = finished
+            fresh = await connection_queries.by_id(session, connection_id)
+            if fresh is not None:
+                if failure is None:
+                    health.resolve_pulled(fresh, data_type)
+                else:
+                    code, wide = health.classify(failure, company_missing)
+                    message = (
+                        f"The accounting company {connection.provider_company_id} was not found"
+                        " at the provider (deleted, or the provider lost it); reconnect"
+                        if code == "company_not_found"
+                        else health.describe(failure)
+                    )
+                    health.record(fresh, code, message, None if wide else data_type, finished)
             await session.commit()
+        if company_missing:
+            break  # every other data type would fail the same way
     if data_types is None and all(isinstance(v, int) for v in results.values()):
         async with ctx.sessionmaker() as session:
             fresh = await connection_queries.by_id(session, connection_id)
@@ -320,3 +367,14 @@ async def _pull(
                 fresh.last_pull = started
                 await session.commit()
     return results
+
+
+async def _company_missing(provider: Any, company_id: str) -> bool:
+    """Whether a 404 of a read meant the company itself is gone (not an unsynced data type)."""
+    try:
+        await provider.get_company(company_id)
+    except ProviderNotFound:
+        return True
+    except ProviderError:
+        return False
+    return False

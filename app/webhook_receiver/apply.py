@@ -16,10 +16,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import webhooks
+from app.connections import health
 from app.connections import queries as connection_queries
 from app.connections.service import apply_provider_status
 from app.db.models import WebhookEvent
-from app.jobs.runner import JobContext
+from app.jobs import JobContext
 from app.webhook_receiver import queries
 
 log = logging.getLogger("acctsync.webhooks")
@@ -111,7 +112,7 @@ async def _apply(
         return "unknown_company"
     if isinstance(event, webhooks.ConnectionStatusChanged):
         conn = connections[0]
-        errors = [{"message": e} for e in event.errors] if event.errors else None
+        errors = list(event.errors) if event.errors is not None else None
         became_connected = apply_provider_status(
             conn,
             event.status,
@@ -141,7 +142,7 @@ async def _apply(
     if isinstance(event, webhooks.DataSyncError):
         for conn in connections:
             message = event.message or f"data sync error ({event.data_type or 'unknown data type'})"
-            conn.errors = [*(conn.errors or []), {"message": message}][-20:]
+            health.record(conn, "data_sync_error", message, event.data_type or None)
         return "applied"
     if isinstance(event, webhooks.PushOperationChanged):
         from app.sync import push
