@@ -1,4 +1,5 @@
-"""The one place that wires the application: routes, plugins, state, middleware."""
+"""The one place that wires the application: routes, plugins, state, middleware, and (by
+importing ``app.tasks``) the background tasks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import app.tasks  # noqa: F401  (adds the background tasks to the job runner's registry)
 from app.accounting.routes import AccountingDocumentsController
 from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
@@ -37,8 +39,9 @@ from app.partners.routes import PartnerSettingsController
 from app.payables.routes import PayableController
 from app.products.routes import ProductController
 from app.receivables.routes import ReceivableController
+from app.sync.push import run_push
 from app.sync.routes import SyncRulesController
-from app.synced_records.routes import SyncedRecordController
+from app.synced_records.routes import RunPush, SyncedRecordController
 from app.webhook_receiver.routes import receive_codat, receive_codat_for_partner
 
 log = logging.getLogger("acctsync")
@@ -68,6 +71,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_id)
 
     return middleware
+
+
+def _provide_run_push() -> RunPush:
+    """The push engine's entry point, for the synced records' retry route."""
+    return run_push
 
 
 class MetricsController(PrometheusController):
@@ -120,6 +128,7 @@ def create_app(
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             "entity": Provide(provide_entity),
+            "run_push": Provide(_provide_run_push, sync_to_thread=False),
         },
     )
 

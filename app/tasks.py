@@ -1,8 +1,11 @@
-"""The task functions APScheduler runs (referenced as ``app.jobs.tasks:<name>``).
+"""The background tasks, wired at the top as ``app.server`` wires the routes: each is a
+domain function (pull, push, webhook drain, pending connections) added to the job runner's
+registry (``app.jobs.registry``) under its task name, so the runner knows no domain. Imported
+by ``app.server``; APScheduler references them as ``app.tasks:<name>``.
 
 Each is safe to run twice: webhook events are marked processed, pulls are upserts behind
 cursors, pushes re-read their synced record and carry idempotency keys. Any worker runs any
-task; what must not run twice at once is guarded by a lease (see ``runner._tasks``).
+task; what must not run twice at once is guarded by a lease (see ``registry.TaskSpec``).
 
 APScheduler 4 has no job retries: a pull that fails because the provider is unavailable is
 rescheduled here with capped exponential backoff (:func:`pull_retry_delay`), its attempt
@@ -16,16 +19,16 @@ import logging
 import os
 import random
 import uuid
-from typing import Any
-
-from apscheduler import current_job
 
 from app.connections import queries as connection_queries
 from app.connections.service import apply_connection_snapshot
-from app.jobs.runner import JobContext, current_context
+from app.jobs import JobContext, current_context, job_label, registry
 from app.providers import ProviderError
 from app.providers.factory import NoProviderKey
+from app.sync.pull import pull
+from app.sync.push import due_records, run_push
 from app.sync.queries import lease
+from app.webhook_receiver.apply import drain
 
 log = logging.getLogger("acctsync.jobs")
 
@@ -60,14 +63,7 @@ def pull_retry_delay(attempt: int, interval: float) -> float | None:
     return delay * random.uniform(0.5, 1.0)
 
 
-def _job_label() -> str:
-    job = current_job.get(None)
-    if job is None:
-        return "schedule=- fire=-"
-    fire = job.scheduled_fire_time.isoformat() if job.scheduled_fire_time else "-"
-    return f"schedule={job.schedule_id or '-'} fire={fire}"
-
-
+@registry.task()
 async def apply_webhook_events() -> int:
     """Apply every due stored webhook event; returns how many were settled.
 
@@ -76,8 +72,6 @@ async def apply_webhook_events() -> int:
     up), so an event stored after the running drain read its last batch is still applied
     promptly rather than at the next sweep.
     """
-    from app.webhook_receiver.apply import drain
-
     ctx = current_context()
     ctx.jobs.drain_started()
     async with lease(ctx.jobs.engine, DRAIN_LEASE) as leased:
@@ -89,6 +83,7 @@ async def apply_webhook_events() -> int:
         return await drain(ctx)
 
 
+@registry.task()
 async def pull_connection(
     connection_id: str, data_types: list[str] | None = None, attempt: int = 0
 ) -> dict[str, int | str]:
@@ -104,10 +99,8 @@ async def pull_connection(
     Logs ``pull start`` / ``pull done`` lines naming the connection, the schedule and the
     scheduled fire time (what the scale-out test counts).
     """
-    from app.sync.pull import pull
-
     ctx = current_context()
-    label = f"connection={connection_id} {_job_label()} attempt={attempt} pid={os.getpid()}"
+    label = f"connection={connection_id} {job_label()} attempt={attempt} pid={os.getpid()}"
     log.info("pull start %s", label)
     try:
         results = await pull(ctx, uuid.UUID(connection_id), data_types)
@@ -149,13 +142,13 @@ async def _retry_pull(
     log.info("pull %s: retry %d in %.1f s", connection_id, attempt + 1, delay)
 
 
+@registry.task()
 async def push_synced_record(synced_record_id: str) -> None:
     """Push (or settle) one synced record."""
-    from app.sync.push import run_push
-
     await run_push(current_context(), uuid.UUID(synced_record_id))
 
 
+@registry.task()
 async def check_pending_connections() -> None:
     """Ask the provider about connections still ``pending_auth`` (a lost webhook must not
     strand a connection). One at a time cluster-wide; a second one finding it running skips."""
@@ -191,6 +184,7 @@ async def _check_pending(ctx: JobContext) -> None:
         await session.commit()
 
 
+@registry.task()
 async def sweep() -> None:
     """Re-queue work the tables say is due: webhook events, push retries, pending checks.
 
@@ -204,8 +198,6 @@ async def sweep() -> None:
 
 async def _sweep(ctx: JobContext) -> None:
     await ctx.jobs.request_webhook_drain()
-    from app.sync.push import due_records
-
     async with ctx.sessionmaker() as session:
         due = await due_records(session, dt.datetime.now(dt.UTC))
     for record_id in due:
@@ -213,6 +205,7 @@ async def _sweep(ctx: JobContext) -> None:
     await check_pending_connections()
 
 
+@registry.reconciler
 async def reconcile_schedules(ctx: JobContext) -> dict[str, int]:
     """Make the pull schedules match the connections table (the truth).
 
@@ -226,40 +219,10 @@ async def reconcile_schedules(ctx: JobContext) -> dict[str, int]:
     async with ctx.sessionmaker() as session:
         connected = list(await connection_queries.with_status(session, "connected"))
     wanted = {c.id: c.last_pull for c in connected}
-    existing: dict[uuid.UUID, Any] = {}
-    stale: list[str] = []
-    for schedule in await ctx.jobs.scheduler.get_schedules():
-        connection_id = _pull_schedule_connection(schedule.id)
-        if connection_id is None:
-            continue
-        if connection_id not in wanted:
-            stale.append(schedule.id)
-        elif schedule.id.startswith("pull:"):
-            existing[connection_id] = schedule
-    added = 0
-    for connection_id, last_pull in wanted.items():
-        added += await ctx.jobs.ensure_pull_schedule(
-            connection_id, last_pull=last_pull, existing=existing.get(connection_id)
-        )
-    for schedule_id in stale:
-        await ctx.jobs.scheduler.remove_schedule(schedule_id)
+    added, removed = await ctx.jobs.reconcile_pull_schedules(wanted)
     never_pulled = [cid for cid, last_pull in wanted.items() if last_pull is None]
     for connection_id in never_pulled:
         await ctx.jobs.enqueue("pull_connection", connection_id=str(connection_id))
-    counts = {"added": added, "removed": len(stale), "queued": len(never_pulled)}
+    counts = {"added": added, "removed": removed, "queued": len(never_pulled)}
     log.info("reconciled pull schedules: %s (connected: %d)", counts, len(wanted))
     return counts
-
-
-def _pull_schedule_connection(schedule_id: str) -> uuid.UUID | None:
-    """The connection of ``pull:{id}`` or ``retry:pull_connection:{id}:...``, else None."""
-    if schedule_id.startswith("pull:"):
-        raw = schedule_id.removeprefix("pull:")
-    elif schedule_id.startswith("retry:pull_connection:"):
-        raw = schedule_id.removeprefix("retry:pull_connection:").split(":", 1)[0]
-    else:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return None

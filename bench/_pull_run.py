@@ -36,7 +36,7 @@ from app.db.models import (
     PulledRecord,
     SyncedRecord,
 )
-from app.jobs.runner import JobContext
+from app.jobs import JobContext
 from app.providers.codat import CodatClient, make_http_client
 from app.sync import pull as pull_module
 

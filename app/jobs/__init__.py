@@ -5,8 +5,29 @@ The service's tables are the source of truth; the scheduler's store is not. ``Jo
 in the serving process; on PostgreSQL the ``SQLAlchemyDataStore`` (schema ``apscheduler``)
 and the psycopg event broker, shared by any number of ``acctsync worker`` processes, with API
 processes only adding jobs.
+
+This package knows no domain: the domains use its interface (``JobContext``, the queue
+operations of ``JobQueue``), and ``app.tasks`` adds their task functions to ``registry``.
 """
 
-from app.jobs.runner import JobContext, Jobs, current_context
+from app.jobs.interface import (
+    JobContext,
+    JobQueue,
+    active_context,
+    current_context,
+    job_label,
+)
+from app.jobs.registry import TaskRegistry, TaskSpec, registry
+from app.jobs.runner import Jobs
 
-__all__ = ["JobContext", "Jobs", "current_context"]
+__all__ = [
+    "JobContext",
+    "JobQueue",
+    "Jobs",
+    "TaskRegistry",
+    "TaskSpec",
+    "active_context",
+    "current_context",
+    "job_label",
+    "registry",
+]

@@ -1,4 +1,8 @@
-"""The job runner: APScheduler 4 set-up, task registry, schedules and reconcile."""
+"""The job runner: APScheduler 4 set-up, schedules and reconcile.
+
+It knows no domain: the tasks it configures are those of a :class:`~app.jobs.registry.TaskRegistry`
+(filled by ``app.tasks``), and it runs the registry's reconcilers on start.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler import AsyncScheduler, ConflictPolicy, Schedule, SchedulerRole, current_job
@@ -18,9 +21,16 @@ from apscheduler.eventbrokers.local import LocalEventBroker
 from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.config import Settings
+from app.jobs.interface import JobContext, set_context
+from app.jobs.registry import TaskRegistry, registry
 
 log = logging.getLogger("acctsync.jobs")
 SCHEDULER_SCHEMA = "apscheduler"
@@ -29,76 +39,6 @@ MAX_CONCURRENT_JOBS = 16
 #: A connection whose pull is overdue at start is scheduled within this many seconds (or the
 #: interval, if shorter), so a restart after an outage does not fire every pull at once.
 OVERDUE_SPREAD_SECONDS = 300.0
-
-
-@dataclass
-class JobContext:
-    """What a job needs from its process: settings, sessions, the provider, the runner.
-
-    ``provider_for`` returns the provider client for a partner (by partner id).
-    """
-
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    provider_for: Callable[[uuid.UUID], Awaitable[Any]]
-    jobs: Jobs
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-_context: JobContext | None = None
-
-
-def current_context() -> JobContext:
-    """The context of the running process (set when :class:`Jobs` starts).
-
-    Raises:
-        RuntimeError: no job runner was started in this process.
-    """
-    if _context is None:
-        raise RuntimeError("the job runner is not started in this process")
-    return _context
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """A task: its function reference and how many may run at once cluster-wide.
-
-    ``max_running_jobs`` None means no cluster-wide cap from the scheduler: see :func:`_tasks`.
-    """
-
-    name: str
-    func: str  # "module:function", so persistent stores can find it
-    max_running_jobs: int | None
-
-
-def _tasks() -> list[TaskSpec]:
-    """The task registry, with concurrency declared explicitly (APScheduler 4 would default to
-    one running job per task across the whole cluster).
-
-    No task has a scheduler-level cap, on purpose. APScheduler 4.0.0a6 keeps the cap as a
-    counter (``tasks.running_jobs``) that a worker increments when it takes a job and
-    decrements when it releases it; a worker killed with jobs in hand never decrements, and no
-    one repairs the counter (the clean-up only releases jobs nobody re-took), so each kill
-    leaks slots for good: with a cap of 1 the webhook drain or the sweep would stop
-    cluster-wide after one unlucky SIGKILL. Exclusivity is therefore ours, with leases that
-    die with their holder (PostgreSQL advisory locks, see ``app.sync.queries.lease``):
-
-    - ``pull_connection``: one pull per connection (lease on the connection id); any number of
-      connections at once, so thousands of hourly pulls are not throttled to a handful;
-    - ``push_synced_record``: one push per synced record (lease on the record id);
-    - ``apply_webhook_events``, ``sweep``, ``check_pending_connections``: one at a time
-      cluster-wide (a lease on a fixed key; a drain that finds it taken runs again shortly).
-
-    Per process, ``MAX_CONCURRENT_JOBS`` bounds all jobs together; the provider's rate limits
-    are honoured by the provider client.
-    """
-    return [
-        TaskSpec("apply_webhook_events", "app.jobs.tasks:apply_webhook_events", None),
-        TaskSpec("pull_connection", "app.jobs.tasks:pull_connection", None),
-        TaskSpec("push_synced_record", "app.jobs.tasks:push_synced_record", None),
-        TaskSpec("sweep", "app.jobs.tasks:sweep", None),
-        TaskSpec("check_pending_connections", "app.jobs.tasks:check_pending_connections", None),
-    ]
 
 
 def pull_start_time(
@@ -167,7 +107,8 @@ class Jobs:
     ``run_worker`` False makes an API-only process: it adds jobs for the workers to run.
     ``lease_duration`` (seconds; default ``settings.job_lease_seconds``, i.e.
     ``ACCTSYNC_JOB_LEASE_SECONDS``, 30) is how long a claim on a job or schedule outlives a
-    worker that died holding it (a live worker renews it every half lease).
+    worker that died holding it (a live worker renews it every half lease). ``tasks`` is the
+    registry of the tasks to run (default: the process's, which ``app.tasks`` fills).
     """
 
     def __init__(
@@ -180,8 +121,10 @@ class Jobs:
         run_worker: bool = True,
         sweep_interval: float = 15.0,
         lease_duration: float | None = None,
+        tasks: TaskRegistry | None = None,
     ) -> None:
         self.settings = settings
+        self.tasks = tasks if tasks is not None else registry
         self.engine = engine
         self.run_worker = run_worker
         self.sweep_interval = sweep_interval
@@ -209,10 +152,11 @@ class Jobs:
         """
         if self.settings.is_sqlite:
             return MemoryDataStore(), LocalEventBroker(), None
-        from app.db.engine import create_engine
-
-        engine = create_engine(
-            self.engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=4
+        engine = create_async_engine(
+            self.engine.url.render_as_string(hide_password=False),
+            pool_size=2,
+            max_overflow=4,
+            pool_pre_ping=True,
         )
         return (
             SQLAlchemyDataStore(engine, schema=SCHEDULER_SCHEMA),
@@ -225,9 +169,13 @@ class Jobs:
 
         The scheduler lives in a task of its own (anyio cancel scopes must be left by the
         task that entered them), so ``start`` and ``stop`` may be called from any task.
+
+        Raises:
+            RuntimeError: the registry holds no task (``app.tasks`` was not imported).
         """
-        global _context
-        _context = self.context
+        if not self.tasks.tasks:
+            raise RuntimeError("no job task is registered: import app.tasks first")
+        set_context(self.context)
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(ready))
@@ -246,7 +194,7 @@ class Jobs:
                 max_concurrent_jobs=MAX_CONCURRENT_JOBS,
                 lease_duration=self.lease_duration,
             ) as scheduler:
-                for spec in _tasks():
+                for spec in self.tasks.tasks:
                     await scheduler.configure_task(
                         spec.name,
                         func=_resolve(spec.func),
@@ -276,12 +224,11 @@ class Jobs:
 
     async def stop(self) -> None:
         """Stop the scheduler and wait for it (running jobs are cancelled)."""
-        global _context
         if self._task is not None:
             self._stopping.set()
             task, self._task = self._task, None
             await task
-        _context = None
+        set_context(None)
 
     @property
     def scheduler(self) -> AsyncScheduler:
@@ -376,10 +323,52 @@ class Jobs:
         """Drop the pull schedule of a connection (no error if there is none)."""
         await self.scheduler.remove_schedule(f"pull:{connection_id}")
 
-    async def reconcile(self) -> None:
-        """Make schedules match the connections and re-queue due work (see
-        ``tasks.reconcile_schedules`` and ``tasks.sweep``)."""
-        from app.jobs import tasks
+    async def reconcile_pull_schedules(
+        self, wanted: dict[uuid.UUID, dt.datetime | None]
+    ) -> tuple[int, int]:
+        """Make the pull schedules those of ``wanted`` (connection id: its last pull).
 
-        await tasks.reconcile_schedules(self.context)
+        One ``pull:{id}`` interval schedule per wanted connection (added if missing, replaced
+        if its interval differs from the setting, else kept with its phase, see
+        :meth:`ensure_pull_schedule`); the pull schedules (and pending pull retries) of every
+        other connection removed. Returns ``(added, removed)``.
+        """
+        existing: dict[uuid.UUID, Any] = {}
+        stale: list[str] = []
+        for schedule in await self.scheduler.get_schedules():
+            connection_id = _pull_schedule_connection(schedule.id)
+            if connection_id is None:
+                continue
+            if connection_id not in wanted:
+                stale.append(schedule.id)
+            elif schedule.id.startswith("pull:"):
+                existing[connection_id] = schedule
+        added = 0
+        for connection_id, last_pull in wanted.items():
+            added += await self.ensure_pull_schedule(
+                connection_id, last_pull=last_pull, existing=existing.get(connection_id)
+            )
+        for schedule_id in stale:
+            await self.scheduler.remove_schedule(schedule_id)
+        return added, len(stale)
+
+    async def reconcile(self) -> None:
+        """Run the registry's reconcilers (``app.tasks.reconcile_schedules``: schedules
+        matching the connections) and re-queue due work (the ``sweep`` task)."""
+        for reconciler in self.tasks.reconcilers:
+            await reconciler(self.context)
         await self.enqueue("sweep")
+
+
+def _pull_schedule_connection(schedule_id: str) -> uuid.UUID | None:
+    """The connection of ``pull:{id}`` or ``retry:pull_connection:{id}:...``, else None."""
+    if schedule_id.startswith("pull:"):
+        raw = schedule_id.removeprefix("pull:")
+    elif schedule_id.startswith("retry:pull_connection:"):
+        raw = schedule_id.removeprefix("retry:pull_connection:").split(":", 1)[0]
+    else:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None

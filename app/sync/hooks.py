@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import sync_rules as rules
 from app.connections import queries as connection_queries
 from app.db.models import Entity, Payable, Receivable, SyncedRecord
+from app.jobs import active_context
 from app.synced_records import queries as synced_queries
 
 log = logging.getLogger("acctsync.push")
@@ -33,9 +34,7 @@ def push_statuses(entity: Entity) -> rules.PushStatuses:
 
 def _enqueue_after_commit(session: AsyncSession, record_id: str) -> None:
     """Queue the push job once the session commits (never before: the job must see the row)."""
-    from app.jobs.runner import _context
-
-    if _context is None:
+    if active_context() is None:
         return  # no job runner in this process; the sweep of a worker will pick it up
     pending: list[str] = session.info.setdefault("push_after_commit", [])
     pending.append(record_id)
@@ -47,7 +46,7 @@ def _enqueue_after_commit(session: AsyncSession, record_id: str) -> None:
     def _after_commit(_session: object) -> None:
         ids = list(session.info.pop("push_after_commit", []))
         session.info.pop("push_listener", None)
-        ctx = _context
+        ctx = active_context()
         if ctx is None or not ids:
             return
         loop = asyncio.get_running_loop()

@@ -64,7 +64,7 @@ from app.db.models import (
     SyncAttempt,
     SyncedRecord,
 )
-from app.jobs.runner import JobContext
+from app.jobs import JobContext
 from app.providers import (
     ProviderError,
     ProviderNotFound,

@@ -6,6 +6,7 @@ Support staff answer "did this invoice reach Xero, and if not, why?" here withou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, patch, post
@@ -27,6 +28,10 @@ from app.synced_records.schemas import (
 )
 
 DateFilter = Annotated[str | None, Parameter(description="ISO 8601 date-time")]
+#: The push engine's ``run_push(context, record_id, manual=True)``, given to the retry route
+#: by the wiring (``app.server``): the engine (``app.sync``) uses this package's queries, so
+#: this package does not import it back.
+RunPush = Callable[..., Awaitable[None]]
 
 
 class SyncedRecordController(Controller):
@@ -123,11 +128,14 @@ class SyncedRecordController(Controller):
         status_code=200,
     )
     async def push(
-        self, synced_record_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
+        self,
+        synced_record_id: uuid.UUID,
+        db_session: AsyncSession,
+        entity: Entity,
+        state: State,
+        run_push: RunPush,
     ) -> SyncedRecordOut:
         """Retry now: re-validate and re-push; answers with the record after the attempt."""
-        from app.sync.push import run_push
-
         entity_id = entity.id
         await service.prepare_retry(db_session, entity_id, synced_record_id)
         await db_session.commit()

@@ -3,7 +3,7 @@ provider as real subprocesses, 20 connected connections, a 5-second pull interva
 
 What is counted: every pull job logs ``pull start`` and then ``pull done`` (or ``skipped``:
 another pull of the connection was running, so it was put after it) with its connection, the
-schedule that fired it and that fire's scheduled time (``app.jobs.tasks.pull_connection``);
+schedule that fired it and that fire's scheduled time (``app.tasks.pull_connection``);
 the test reads the workers' logs. "Exactly once per period" means: each fire of a
 connection's schedule is run by exactly one worker, and consecutive fires of a connection are
 one interval apart (a missed period would show two, a doubled one zero).

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app import tasks
 from app.db.models import AccountingConnection, Entity, Partner, PullCursor, WebhookEvent
-from app.jobs import Jobs, tasks
+from app.jobs import Jobs
 from app.jobs.runner import pull_start_time
 from app.providers import ProviderError
 from app.providers.base import ProviderRejected, ProviderUnavailable
