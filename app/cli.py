@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from app.config import ConfigError, Settings, load_settings
 
@@ -84,6 +87,56 @@ def cmd_partner(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), as uvicorn would bind it.
+
+    Raises:
+        SystemExit(1): the address is in use or not ours to take (with a message naming it).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        print(
+            f"acctsync: cannot listen on {host}:{port}: {exc.strerror or exc}"
+            " (is another server running there? choose another with --port)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    return sock
+
+
+def _server(config: Any) -> Any:
+    """A uvicorn server that, stopped by SIGINT/SIGTERM, finishes its shutdown and returns
+    (uvicorn re-raises the signal afterwards, which would end the process by the signal or
+    a KeyboardInterrupt traceback instead of exit status 0)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server(config)
+
+
+async def _serve(server: Any, sock: socket.socket) -> None:
+    """Serve until SIGINT/SIGTERM, then leave nothing for ``asyncio.run`` to cancel."""
+    from app.runtime import settle_tasks
+
+    host, port = sock.getsockname()[:2]
+    log.info("acctsync serving on http://%s:%s (Ctrl+C to stop)", host, port)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        await settle_tasks(lambda task: True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -91,15 +144,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _logging(settings)
+    sock = _listen(args.host, args.port)
     if settings.is_sqlite:
         from app.db.config import upgrade_database
 
         upgrade_database(settings.database_url)
     app = build_service_app(settings)
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level=settings.log_level.lower(), access_log=False
+    server = _server(
+        uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
     )
-    return 0
+    try:
+        asyncio.run(_serve(server, sock))
+    finally:
+        sock.close()
+    return 0 if server.started else 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

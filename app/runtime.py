@@ -29,6 +29,40 @@ from app.server import create_app
 from app.webhook_receiver.secrets import embedded_webhook_secret
 
 log = logging.getLogger("acctsync")
+#: How long shutdown waits for stray tasks (database connections closing) before cancelling.
+STRAY_TASK_WAIT = 5.0
+
+
+def _is_connection_close(task: asyncio.Task[Any]) -> bool:
+    """A task SQLAlchemy leaves behind when a job is cancelled mid-query: the shielded
+    graceful close of an aiosqlite connection (``_terminate_graceful_close``)."""
+    name = getattr(task.get_coro(), "__qualname__", "")
+    return "_terminate_graceful_close" in name
+
+
+async def settle_tasks(
+    wanted: Any = _is_connection_close, wait_s: float = STRAY_TASK_WAIT
+) -> list[str]:
+    """Wait up to ``wait_s`` seconds for the running loop's tasks that ``wanted(task)``
+    selects (not the caller's), then cancel those still running and wait for them once more
+    (as long again, at most). Returns the names of tasks still not done (normally none).
+
+    Left alone, a connection's close that never completes keeps ``asyncio.run`` waiting in
+    its final task cancellation for ever.
+    """
+    current = asyncio.current_task()
+    strays = {t for t in asyncio.all_tasks() if t is not current and not t.done() and wanted(t)}
+    if not strays:
+        return []
+    _, pending = await asyncio.wait(strays, timeout=wait_s)
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=wait_s)
+    left = [getattr(t.get_coro(), "__qualname__", repr(t)) for t in pending]
+    if left:
+        log.warning("shutdown: %d task(s) still running: %s", len(left), ", ".join(left))
+    return left
 
 
 def embedded_sandbox_config(settings: Settings, **overrides: Any) -> Any:
@@ -99,10 +133,16 @@ def build_service_app(
         try:
             yield
         finally:
-            await jobs.stop()
-            if sandbox_app is not None and settings.embedded_sandbox:
-                await sandbox_app.state.sandbox_runtime.stop()
-            await providers.aclose()
+            # Jobs first (they use the provider client and the engine), then what they used;
+            # the engine last, after the connections of cancelled jobs have closed.
+            try:
+                await jobs.stop()
+                await settle_tasks()
+            finally:
+                if sandbox_app is not None and settings.embedded_sandbox:
+                    await sandbox_app.state.sandbox_runtime.stop()
+                await providers.aclose()
+                await engine.dispose()
 
     app = create_app(settings, engine=engine, extra_routes=extra_routes, lifespans=[lifespan])
     app.state.providers = providers
@@ -125,9 +165,12 @@ async def run_worker(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        await jobs.stop()
-        await providers.aclose()
-        await engine.dispose()
+        try:
+            await jobs.stop()
+            await settle_tasks()
+        finally:
+            await providers.aclose()
+            await engine.dispose()
 
 
 def build_standalone_sandbox(settings: Settings, args: argparse.Namespace) -> Litestar:
