@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -39,7 +39,7 @@ class Page(msgspec.Struct, Generic[T]):
     prev_pagination_token: str | None = None
 
 
-class _Cursor(msgspec.Struct, array_like=True):
+class Cursor(msgspec.Struct, array_like=True):
     list_name: str
     scope: str
     query: dict[str, Any]
@@ -57,11 +57,11 @@ class Paginator:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
 
-    def encode(self, cursor: _Cursor) -> str:
+    def encode(self, cursor: Cursor) -> str:
         payload = msgspec.msgpack.encode(cursor)
         return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
 
-    def decode(self, token: str, list_name: str, scope: str) -> _Cursor:
+    def decode(self, token: str, list_name: str, scope: str) -> Cursor:
         """Read a token made for ``list_name`` within ``scope`` (the entity id).
 
         Raises:
@@ -72,7 +72,7 @@ class Paginator:
             mac, payload = raw[:16], raw[16:]
             if not hmac.compare_digest(mac, self._sign(payload)):
                 raise ValueError
-            cursor = msgspec.msgpack.decode(payload, type=_Cursor)
+            cursor = msgspec.msgpack.decode(payload, type=Cursor)
         except (ValueError, msgspec.DecodeError):
             raise Unprocessable.field(TOKEN_LOC, "invalid pagination token") from None
         if cursor.list_name != list_name or cursor.scope != scope:
@@ -131,7 +131,7 @@ class Paginator:
 
         def make(direction: str, row: Any) -> str:
             return self.encode(
-                _Cursor(
+                Cursor(
                     list_name,
                     scope,
                     query,
@@ -149,6 +149,55 @@ class Paginator:
             if has_prev:
                 prev_token = make("prev", rows[0])
         return rows, next_token, prev_token, query
+
+
+#: A list's statement: fixed, or built from the query in force and the token's cursor (None
+#: on a first page).
+Statement = Select[Any] | Callable[[dict[str, Any], Cursor | None], Select[Any]]
+
+
+async def paginate(
+    session: AsyncSession,
+    paginator: Paginator,
+    stmt: Statement,
+    *,
+    list_name: str,
+    scope: uuid.UUID | str,
+    model: Any,
+    query: dict[str, Any],
+    limit: int,
+    token: str | None,
+    out: Callable[[Any], Any] | None = None,
+) -> Page[Any]:
+    """One page of a list route: what every list route answers with.
+
+    ``query`` is the request's (``order``, the filters and, where the list offers a choice,
+    ``sort``); with a ``token`` the token's query is in force instead (the other parameters
+    except ``limit`` are ignored). Rows are sorted by ``model``'s ``query["sort"]`` column
+    (``created_at`` where the query has none), then its ``id``. ``out`` turns each row into
+    the page's item (default: the rows themselves).
+
+    Raises:
+        Unprocessable: the token is malformed, or made for another list or scope.
+    """
+    cursor = paginator.decode(token, list_name, str(scope)) if token else None
+    if cursor is not None:
+        query = cursor.query
+    if callable(stmt):
+        stmt = stmt(query, cursor)
+    rows, nxt, prev, _ = await paginator.page(
+        session,
+        stmt,
+        list_name=list_name,
+        scope=str(scope),
+        query=query,
+        sort_col=getattr(model, query.get("sort", "created_at")),
+        id_col=model.id,
+        order=query["order"],
+        limit=limit,
+        token=token,
+    )
+    return Page([out(row) for row in rows] if out else list(rows), nxt, prev)
 
 
 def _encode_value(value: Any) -> Any:

@@ -52,7 +52,7 @@ from app.config import Settings
 from app.db.config import upgrade_database
 from app.db.engine import create_engine
 from app.db.models import AccountingConnection
-from app.pagination import _Cursor, _encode_value
+from app.pagination import Cursor, _encode_value
 from app.server import create_app
 from app.synced_records import service
 
@@ -353,7 +353,7 @@ async def run(db: str, url: str, n_rows: int, n_requests: int) -> None:
 
         def deep_token(q: dict[str, Any], position: tuple[dt.datetime, uuid.UUID]) -> str:
             return paginator.encode(
-                _Cursor(
+                Cursor(
                     "synced_records",
                     entity_id,
                     q,

@@ -21,7 +21,7 @@ from app.errors import NotFound
 from app.ledger import queries as ledger_queries
 from app.ledger.routes import current_connection
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 from app.providers.records import Bill, Invoice, decode_object
 from app.schemas import Response
 from app.sync import queries as sync_queries
@@ -184,21 +184,22 @@ async def _list(
     token: str | None,
 ) -> Page[AccountingDocumentOut]:
     connection = await current_connection(session, entity)
-    rows, nxt, prev, _ = await state.paginator.page(
+    page = await paginate(
         session,
+        state.paginator,
         sync_queries.pulled_stmt(connection.id, data_type),
         list_name=f"accounting_{data_type}",
-        scope=str(entity.id),
+        scope=entity.id,
+        model=PulledRecord,
         query={"order": order},
-        sort_col=PulledRecord.created_at,
-        id_col=PulledRecord.id,
-        order=order,
         limit=limit,
         token=token,
     )
+    rows = page.data
     docs = [_decode(r) for r in rows]
     accounts = await ledger_queries.by_provider_ids(session, connection.id, account_refs(docs))
-    return Page([document_out(r, d, accounts) for r, d in zip(rows, docs, strict=True)], nxt, prev)
+    page.data = [document_out(r, d, accounts) for r, d in zip(rows, docs, strict=True)]
+    return page
 
 
 async def _one(

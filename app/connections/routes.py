@@ -13,7 +13,7 @@ from app.connections.schemas import ConnectionCreate, ConnectionOut, Message, Sy
 from app.db.models import AccountingConnection, Entity
 from app.errors import Conflict
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 
 
 class ConnectionController(Controller):
@@ -44,19 +44,18 @@ class ConnectionController(Controller):
         pagination_token: Token = None,
     ) -> Page[ConnectionOut]:
         """The entity's connections, including disconnected ones."""
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
+            state.paginator,
             queries.list_stmt(entity.id),
             list_name="accounting_connections",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=AccountingConnection,
             query={"order": order},
-            sort_col=AccountingConnection.created_at,
-            id_col=AccountingConnection.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(c) for c in rows], nxt, prev)
 
     @get("/{connection_id:uuid}", operation_id="get_accounting_connections_id")
     async def get_one(

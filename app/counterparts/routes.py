@@ -12,7 +12,7 @@ from app.counterparts import queries, service
 from app.counterparts.schemas import CounterpartCreate, CounterpartOut, CounterpartUpdate
 from app.db.models import Counterpart, Entity
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 
 
 class CounterpartController(Controller):
@@ -46,26 +46,20 @@ class CounterpartController(Controller):
             "is_vendor": is_vendor,
             "name": name__icontains,
         }
-        if pagination_token:
-            query = state.paginator.decode(pagination_token, "counterparts", str(entity.id)).query
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
-            queries.list_stmt(
-                entity.id,
-                is_customer=query["is_customer"],
-                is_vendor=query["is_vendor"],
-                name=query["name"],
+            state.paginator,
+            lambda q, _: queries.list_stmt(
+                entity.id, is_customer=q["is_customer"], is_vendor=q["is_vendor"], name=q["name"]
             ),
             list_name="counterparts",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=Counterpart,
             query=query,
-            sort_col=Counterpart.created_at,
-            id_col=Counterpart.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(c) for c in rows], nxt, prev)
 
     @get("/{counterpart_id:uuid}", operation_id="get_counterparts_id")
     async def get_one(

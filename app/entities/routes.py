@@ -19,7 +19,7 @@ from app.entities.schemas import (
     EntityUpdate,
 )
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 
 
 class EntityController(Controller):
@@ -44,19 +44,18 @@ class EntityController(Controller):
         pagination_token: Token = None,
     ) -> Page[EntityOut]:
         """The partner's entities, oldest first by default."""
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
+            state.paginator,
             queries.list_for_partner(principal.partner_id),
             list_name="entities",
-            scope=str(principal.partner_id),
+            scope=principal.partner_id,
+            model=Entity,
             query={"order": order},
-            sort_col=Entity.created_at,
-            id_col=Entity.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(e) for e in rows], nxt, prev)
 
     @get("/{entity_id:uuid}", operation_id="get_entities_id")
     async def get_entity(

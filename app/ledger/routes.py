@@ -16,7 +16,7 @@ from app.errors import NotFound
 from app.ledger import queries
 from app.ledger.schemas import LedgerAccountOut, TaxComponentOut, TaxRateOut
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 
 
 def account_out(a: LedgerAccount) -> LedgerAccountOut:
@@ -75,24 +75,18 @@ class LedgerAccountController(Controller):
     ) -> Page[LedgerAccountOut]:
         """The chart of accounts pulled from the accounting system, by name."""
         connection = await current_connection(db_session, entity)
-        query = {"order": order, "sort": sort}
-        if pagination_token:
-            query = state.paginator.decode(
-                pagination_token, "ledger_accounts", str(entity.id)
-            ).query
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
+            state.paginator,
             queries.accounts_stmt(connection.id),
             list_name="ledger_accounts",
-            scope=str(entity.id),
-            query=query,
-            sort_col=getattr(LedgerAccount, query["sort"]),
-            id_col=LedgerAccount.id,
-            order=order,
+            scope=entity.id,
+            model=LedgerAccount,
+            query={"order": order, "sort": sort},
             limit=limit,
             token=pagination_token,
+            out=account_out,
         )
-        return Page([account_out(a) for a in rows], nxt, prev)
 
     @get("/{ledger_account_id:uuid}", operation_id="get_ledger_accounts_id")
     async def get_account(
@@ -121,19 +115,18 @@ class TaxRateController(Controller):
     ) -> Page[TaxRateOut]:
         """Tax rates pulled from the accounting system."""
         connection = await current_connection(db_session, entity)
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
+            state.paginator,
             queries.tax_rates_stmt(connection.id),
             list_name="tax_rates",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=AccountingTaxRate,
             query={"order": order},
-            sort_col=AccountingTaxRate.created_at,
-            id_col=AccountingTaxRate.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=tax_rate_out,
         )
-        return Page([tax_rate_out(t) for t in rows], nxt, prev)
 
     @get("/{tax_rate_id:uuid}", operation_id="get_accounting_tax_rates_id")
     async def get_rate(

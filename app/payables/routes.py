@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Entity, Payable
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 from app.payables import queries, service
 from app.payables.schemas import (
     LineItemCreate,
@@ -61,26 +61,22 @@ class PayableController(Controller):
             "statuses": statuses,
             "counterpart_id": str(counterpart_id) if counterpart_id else None,
         }
-        if pagination_token:
-            query = state.paginator.decode(pagination_token, "payables", str(entity.id)).query
-        cp = query["counterpart_id"]
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
-            queries.list_stmt(
+            state.paginator,
+            lambda q, _: queries.list_stmt(
                 entity.id,
-                statuses=query["statuses"],
-                counterpart_id=uuid.UUID(cp) if cp else None,
+                statuses=q["statuses"],
+                counterpart_id=uuid.UUID(q["counterpart_id"]) if q["counterpart_id"] else None,
             ),
             list_name="payables",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=Payable,
             query=query,
-            sort_col=Payable.created_at,
-            id_col=Payable.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(p) for p in rows], nxt, prev)
 
     @get(ITEM, operation_id="get_payables_id")
     async def get_one(

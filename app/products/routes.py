@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Entity, Product
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 from app.products import queries, service
 from app.products.schemas import ProductCreate, ProductOut, ProductUpdate
 
@@ -38,22 +38,18 @@ class ProductController(Controller):
         name__icontains: str | None = None,
     ) -> Page[ProductOut]:
         """The entity's products."""
-        query = {"order": order, "name": name__icontains}
-        if pagination_token:
-            query = state.paginator.decode(pagination_token, "products", str(entity.id)).query
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
-            queries.list_stmt(entity.id, query["name"]),
+            state.paginator,
+            lambda q, _: queries.list_stmt(entity.id, q["name"]),
             list_name="products",
-            scope=str(entity.id),
-            query=query,
-            sort_col=Product.created_at,
-            id_col=Product.id,
-            order=order,
+            scope=entity.id,
+            model=Product,
+            query={"order": order, "name": name__icontains},
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(p) for p in rows], nxt, prev)
 
     @get("/{product_id:uuid}", operation_id="get_products_id")
     async def get_one(

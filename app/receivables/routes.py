@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Entity, Receivable
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Page, paginate
 from app.receivables import queries, service
 from app.receivables.schemas import (
     PartiallyPaid,
@@ -56,26 +56,22 @@ class ReceivableController(Controller):
             "statuses": statuses,
             "counterpart_id": str(counterpart_id) if counterpart_id else None,
         }
-        if pagination_token:
-            query = state.paginator.decode(pagination_token, "receivables", str(entity.id)).query
-        cp = query["counterpart_id"]
-        rows, nxt, prev, _ = await state.paginator.page(
+        return await paginate(
             db_session,
-            queries.list_stmt(
+            state.paginator,
+            lambda q, _: queries.list_stmt(
                 entity.id,
-                statuses=query["statuses"],
-                counterpart_id=uuid.UUID(cp) if cp else None,
+                statuses=q["statuses"],
+                counterpart_id=uuid.UUID(q["counterpart_id"]) if q["counterpart_id"] else None,
             ),
             list_name="receivables",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=Receivable,
             query=query,
-            sort_col=Receivable.created_at,
-            id_col=Receivable.id,
-            order=order,
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(r) for r in rows], nxt, prev)
 
     @get(ITEM, operation_id="get_receivables_id")
     async def get_one(

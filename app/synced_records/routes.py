@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Entity, SyncedRecord
 from app.listing import Limit, Order, Token
-from app.pagination import Page
+from app.pagination import Cursor, Page, paginate
 from app.synced_records import queries, service
 from app.synced_records.schemas import (
     BulkPushBody,
@@ -62,12 +63,8 @@ class SyncedRecordController(Controller):
         updated_at__lte: DateFilter = None,
     ) -> Page[SyncedRecordOut]:
         """Synced records of one object type, filtered; cursor-paginated."""
-        seek = None
-        if pagination_token:
-            cursor = state.paginator.decode(pagination_token, "synced_records", str(entity.id))
-            query = cursor.query
-            seek = service.seek_bound(cursor.value, cursor.direction, query.get("order", "asc"))
-        else:
+        query: dict[str, Any] = {}  # a token carries its own query
+        if not pagination_token:
             query = {
                 "object_type": object_type,
                 "order": order,
@@ -88,19 +85,25 @@ class SyncedRecordController(Controller):
                     }
                 ),
             }
-        rows, nxt, prev, _ = await state.paginator.page(
+
+        def statement(query: dict[str, Any], cursor: Cursor | None) -> Select[Any]:
+            seek = None
+            if cursor is not None:
+                seek = service.seek_bound(cursor.value, cursor.direction, query.get("order", "asc"))
+            return queries.list_stmt(entity.id, query["object_type"], query, seek)
+
+        return await paginate(
             db_session,
-            queries.list_stmt(entity.id, query["object_type"], query, seek),
+            state.paginator,
+            statement,
             list_name="synced_records",
-            scope=str(entity.id),
+            scope=entity.id,
+            model=SyncedRecord,
             query=query,
-            sort_col=getattr(SyncedRecord, query["sort"]),
-            id_col=SyncedRecord.id,
-            order=query["order"],
             limit=limit,
             token=pagination_token,
+            out=service.to_out,
         )
-        return Page([service.to_out(r) for r in rows], nxt, prev)
 
     @get("/{synced_record_id:uuid}", operation_id="get_accounting_synced_records_id")
     async def get_one(
