@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import documents
 from app.db.models import Entity, Payable
 from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
@@ -53,26 +54,14 @@ class PayableController(Controller):
         counterpart_id: uuid.UUID | None = None,
     ) -> Page[PayableOut]:
         """The entity's payables, filtered by status or counterpart, oldest first by default."""
-        statuses = [status] if status else None
-        if status__in:
-            statuses = [s for s in status__in if statuses is None or s in statuses]
-        query = {
-            "order": order,
-            "statuses": statuses,
-            "counterpart_id": str(counterpart_id) if counterpart_id else None,
-        }
         return await paginate(
             db_session,
             state.paginator,
-            lambda q, _: queries.list_stmt(
-                entity.id,
-                statuses=q["statuses"],
-                counterpart_id=uuid.UUID(q["counterpart_id"]) if q["counterpart_id"] else None,
-            ),
+            documents.list_statement(queries.list_stmt, entity.id),
             list_name="payables",
             scope=entity.id,
             model=Payable,
-            query=query,
+            query=documents.list_query(order, status, status__in, counterpart_id),
             limit=limit,
             token=pagination_token,
             out=service.to_out,

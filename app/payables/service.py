@@ -8,8 +8,8 @@ ROUND_HALF_UP on exact decimals.
 
 Lifecycle (Monite's payable states): a payable is created ``draft`` (Monite creates a complete
 one as ``new``; here every payable starts ``draft``, and both are editable) and moves by the
-actions in :data:`ACTIONS`. Every action calls :func:`app.sync.hooks.document_status_changed`
-in the request's transaction.
+actions in :data:`ACTIONS`, run by :func:`app.documents.transition` (which calls
+:func:`app.sync.hooks.document_status_changed` in the request's transaction).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import documents
 from app.counterparts import queries as counterpart_queries
 from app.db.models import Entity, Payable, PayableLineItem
 from app.errors import Conflict, NotFound, Unprocessable
@@ -33,7 +34,6 @@ from app.payables.schemas import (
     PayableUpdate,
 )
 from app.schemas import check_currency
-from app.sync import hooks
 
 #: Statuses in which a payable and its lines may be edited.
 EDITABLE = ("draft", "new")
@@ -50,6 +50,13 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "mark_as_partially_paid": (("waiting_to_be_paid", "partially_paid"), "partially_paid"),
     "mark_as_paid": (("waiting_to_be_paid", "partially_paid"), "paid"),
 }
+LIFECYCLE = documents.Lifecycle(
+    "payable",
+    "bill",
+    ACTIONS,
+    completing="submit_for_approval",
+    required_for="to submit for approval",
+)
 
 
 def _round(value: Decimal) -> int:
@@ -328,39 +335,5 @@ async def transition(
             amount still due.
     """
     p = await get(session, entity.id, payable_id)
-    sources, target = ACTIONS[action]
-    old = p.status
-    if old not in sources:
-        raise Conflict(
-            f"cannot {action} a payable in status {old}: {action} moves a payable from "
-            f"{' or '.join(sources)} to {target}"
-        )
-    if action == "submit_for_approval":
-        missing = []
-        if p.counterpart_id is None:
-            missing.append("counterpart_id")
-        if not p.line_items:
-            missing.append("line_items")
-        if missing:
-            raise Unprocessable(
-                [
-                    (["payable", m], f"{m} is required to submit for approval", "missing")
-                    for m in missing
-                ]
-            )
-    elif action == "mark_as_partially_paid":
-        assert amount_paid is not None
-        if p.amount_paid + amount_paid >= p.total_amount:
-            raise Unprocessable.field(
-                ["body", "amount_paid"],
-                f"a partial payment must leave something due: {p.amount_due} minor units are "
-                f"due (use mark_as_paid to settle the payable)",
-            )
-        p.amount_paid += amount_paid
-    elif action == "mark_as_paid":
-        p.amount_paid = p.total_amount
-    p.amount_due = max(p.total_amount - p.amount_paid, 0)
-    p.status = target
-    await session.flush()
-    await hooks.document_status_changed(session, entity, "bill", p, old)
+    await documents.transition(session, entity, LIFECYCLE, p, action, amount_paid)
     return p

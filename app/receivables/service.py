@@ -13,9 +13,9 @@ Totals, in minor units of the invoice currency, ROUND_HALF_UP on exact decimals 
    ``tax_amount`` = sum; ``total_amount`` = discounted_subtotal + tax_amount;
    ``amount_due`` = total_amount - amount_paid.
 
-Lifecycle (Monite's invoice states): created ``draft``; the actions in :data:`ACTIONS`.
-Every action calls :func:`app.sync.hooks.document_status_changed` in the request's
-transaction.
+Lifecycle (Monite's invoice states): created ``draft``; the actions in :data:`ACTIONS`, run
+by :func:`app.documents.transition` (which calls :func:`app.sync.hooks.document_status_changed`
+in the request's transaction).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import documents
 from app.counterparts import queries as counterpart_queries
 from app.db.models import Entity, Receivable, ReceivableLineItem
 from app.errors import Conflict, NotFound, Unprocessable
@@ -44,7 +45,6 @@ from app.receivables.schemas import (
     ReceivableUpdate,
 )
 from app.schemas import check_currency
-from app.sync import hooks
 
 MAX_AMOUNT = 9_007_199_254_740_991
 _SETTLEABLE = ("issued", "overdue", "partially_paid")
@@ -57,6 +57,20 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "mark_as_paid": (_SETTLEABLE, "paid"),
     "mark_as_uncollectible": (_SETTLEABLE, "uncollectible"),
 }
+
+
+def _set_issue_date(r: Receivable) -> None:
+    r.issue_date = r.issue_date or dt.datetime.now(dt.UTC).date()
+
+
+LIFECYCLE = documents.Lifecycle(
+    "receivable",
+    "receivable",
+    ACTIONS,
+    completing="issue",
+    required_for="to issue",
+    on_complete=_set_issue_date,
+)
 
 
 def _round(value: Decimal) -> int:
@@ -365,37 +379,5 @@ async def transition(
             exceeds what is due.
     """
     r = await get(session, entity.id, receivable_id)
-    sources, target = ACTIONS[action]
-    old = r.status
-    if old not in sources:
-        raise Conflict(
-            f"cannot {action} a receivable in status {old}: {action} moves a receivable from "
-            f"{' or '.join(sources)} to {target}"
-        )
-    if action == "issue":
-        missing = []
-        if r.counterpart_id is None:
-            missing.append("counterpart_id")
-        if not r.line_items:
-            missing.append("line_items")
-        if missing:
-            raise Unprocessable(
-                [(["receivable", m], f"{m} is required to issue", "missing") for m in missing]
-            )
-        r.issue_date = r.issue_date or dt.datetime.now(dt.UTC).date()
-    elif action == "mark_as_partially_paid":
-        assert amount_paid is not None
-        if r.amount_paid + amount_paid >= r.total_amount:
-            raise Unprocessable.field(
-                ["body", "amount_paid"],
-                f"a partial payment must leave something due: {r.amount_due} minor units are "
-                "due (use mark_as_paid to settle the receivable)",
-            )
-        r.amount_paid += amount_paid
-    elif action == "mark_as_paid":
-        r.amount_paid = r.total_amount
-    r.amount_due = max(r.total_amount - r.amount_paid, 0)
-    r.status = target
-    await session.flush()
-    await hooks.document_status_changed(session, entity, "receivable", r, old)
+    await documents.transition(session, entity, LIFECYCLE, r, action, amount_paid)
     return r
