@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,11 +66,25 @@ async def settle_tasks(
     return left
 
 
+def embedded_sandbox_state_path(settings: Settings) -> str:
+    """Where the embedded sandbox keeps its state: ``sandbox-state.json`` beside the SQLite
+    database file (``./var/`` by default), else in ``./var/``."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    folder = Path("var")
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).parent
+    return str(folder / "sandbox-state.json")
+
+
 def embedded_sandbox_config(settings: Settings, **overrides: Any) -> Any:
-    """The sandbox's config on the embedded default: same key, webhooks to this service."""
+    """The sandbox's config on the embedded default: same key, webhooks to this service,
+    state kept on disk beside the database (a restarted service finds its companies)."""
     from sandbox.config import SandboxConfig
 
     values: dict[str, Any] = {
+        "state_path": embedded_sandbox_state_path(settings),
         "public_url": f"{settings.public_url}/sandbox",
         "api_keys": (settings.sandbox_api_key,),
         "webhook_url": f"{settings.public_url}/v1/webhooks/codat",

@@ -37,6 +37,8 @@ from sandbox.webhooks import WebhookDispatcher
 logger = logging.getLogger("sandbox")
 _COMPANY_IN_PATH = re.compile(r"/companies/([^/]+)")
 _MAX_IDLE_S = 0.25
+#: With ``state_path`` set, a changed state is saved at most this often (and on stop).
+_SAVE_EVERY_S = 1.0
 
 
 class SandboxRuntime:
@@ -48,6 +50,7 @@ class SandboxRuntime:
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._saved_at = 0.0
         state.on_schedule = self._poke
 
     def _poke(self) -> None:
@@ -77,10 +80,29 @@ class SandboxRuntime:
         """Start the background loop (idempotent)."""
         self.ensure_started()
 
+    async def save(self, *, force: bool = False) -> None:
+        """Write the state to ``config.state_path`` if it changed (``force``: even if not)
+        and the last save is ``_SAVE_EVERY_S`` old (``force``: whatever its age)."""
+        path = self.state.config.state_path
+        if path is None or not (self.state.dirty or force):
+            return
+        if not force and time.monotonic() - self._saved_at < _SAVE_EVERY_S:
+            return
+        from sandbox.persist import encode_state, write_file
+
+        self.state.dirty = False
+        self._saved_at = time.monotonic()
+        try:
+            await asyncio.to_thread(write_file, path, encode_state(self.state))
+        except (OSError, TypeError, NotImplementedError):
+            self.state.dirty = True
+            logger.exception("sandbox: could not save the state to %s", path)
+
     async def _loop(self) -> None:
         assert self._wake is not None
         while True:
             self.state.run_due()
+            await self.save()
             due = self.state.next_due()
             self._wake.clear()
             # Never sleep long: a wake-up from a foreign loop may be late or missed.
@@ -99,6 +121,7 @@ class SandboxRuntime:
             self._task = None
             self._event_loop = None
         self.state.run_due()
+        await self.save(force=True)
         await self.webhooks.aclose()
 
     @contextlib.asynccontextmanager
@@ -135,6 +158,16 @@ class CodatGatewayMiddleware(ASGIMiddleware):
         app = scope["app"]
         runtime: SandboxRuntime = app.state.sandbox_runtime
         runtime.ensure_started()
+        if scope.get("method", "GET") not in ("GET", "HEAD"):
+            try:
+                await self._handle(scope, receive, send, next_app)
+            finally:
+                app.state.sandbox.dirty = True  # to be saved (``state_path``)
+            return
+        await self._handle(scope, receive, send, next_app)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        app = scope["app"]
         if not self.api:
             await next_app(scope, receive, send)
             return
@@ -230,6 +263,10 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
     state = SandboxState(config)
     webhooks = WebhookDispatcher(state)
     runtime = SandboxRuntime(state, webhooks)
+    if config.state_path is not None:
+        from sandbox.persist import load
+
+        load(state, config.state_path)
     if config.seed_examples:
         for api_key in config.api_keys:
             for platform in PLATFORMS:

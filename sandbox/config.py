@@ -76,6 +76,8 @@ class SandboxConfig:
     - ``faults``: global faults at start (change at run time with ``PUT /_admin/faults``).
     - ``rate_limit`` requests per ``rate_limit_window_s`` per key, reported in
       ``X-Rate-Limit-*`` headers; over it, 429.
+    - ``state_path``: a JSON file the state is kept in between runs (loaded at start, saved
+      about once a second after a change and on stop); None: memory only.
     """
 
     public_url: str = "http://localhost:8001"
@@ -105,6 +107,7 @@ class SandboxConfig:
     client_id: str = "5b1c7b4e-4a4d-4f0e-9d8a-7c0c9f2a7a11"
     client_name: str = "acctsync sandbox"
     link_redirect_url: str | None = None
+    state_path: str | None = None
 
     @property
     def base_url(self) -> str:

@@ -171,6 +171,9 @@ class SandboxState:
         self._last_stamp = utc_now()
         self.on_schedule: Callable[[], None] = lambda: None
         self.emit: Callable[[str, Company, dict[str, Any]], None] = lambda kind, company, d: None
+        #: Set by anything that may have changed the state (a non-GET request, a scheduled
+        #: action); the runtime saves the state when ``config.state_path`` is set.
+        self.dirty = False
 
     # ---- time and scheduling -------------------------------------------------------------
 
@@ -207,6 +210,8 @@ class SandboxState:
             except Exception:  # one broken action must not stop the others
                 logger.exception("sandbox: scheduled action failed")
             ran += 1
+        if ran:
+            self.dirty = True
         return ran
 
     # ---- faults ----------------------------------------------------------------------------

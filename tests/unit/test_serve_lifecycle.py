@@ -78,7 +78,11 @@ def _stop(proc: subprocess.Popen[str], sig: int) -> str:
     return out
 
 
-def _busy_connection(base: str, tmp_path: Path) -> None:
+def http_sync(base: str, h: dict[str, str], conn_id: str) -> int:
+    return httpx.post(f"{base}/v1/accounting_connections/{conn_id}/sync", headers=h).status_code
+
+
+def _busy_connection(base: str, tmp_path: Path) -> tuple[dict[str, str], str]:
     """A partner, an entity connected to Xero's example company, and pulls running."""
     env = {**os.environ, "ACCTSYNC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'acctsync.db'}"}
     made = subprocess.run(
@@ -126,6 +130,27 @@ def _busy_connection(base: str, tmp_path: Path) -> None:
         action = re.search(r"action='([^']*/authorize)'", page.text)
         assert action, page.text
         http.post(action.group(1))  # authorised: the first pull starts right away
+        return h, conn.json()["id"]
+
+
+def _healthy_after_a_pull(base: str, h: dict[str, str], conn_id: str) -> None:
+    """The restarted service's sandbox kept the company (``./var/sandbox-state.json``)."""
+    with httpx.Client(base_url=base, timeout=10.0) as http:
+        url = f"/v1/accounting_connections/{conn_id}"
+        deadline = time.monotonic() + 30
+        while http.get(url, headers=h).json()["last_pull"] is None:  # the first pull, if cut
+            assert time.monotonic() < deadline, "no first pull"
+            time.sleep(0.2)
+        before = http.get(f"{url}/sync_status", headers=h).json()["data"][0]["last_attempt_at"]
+        assert http.post(f"{url}/sync", headers=h).status_code == 202
+        while True:
+            status = http.get(f"{url}/sync_status", headers=h).json()
+            if all(d["last_attempt_at"] > before for d in status["data"]):
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status["healthy"] is True, status
+        assert http.get(url, headers=h).json()["errors"] is None
 
 
 def test_serve_stops_cleanly_every_time_and_refuses_a_busy_port(tmp_path: Path) -> None:
@@ -135,10 +160,12 @@ def test_serve_stops_cleanly_every_time_and_refuses_a_busy_port(tmp_path: Path) 
         proc = _start(tmp_path, port)
         _wait_live(proc, base)
         if run == 0:
-            _busy_connection(base, tmp_path)  # stopped while its first pull runs
+            h, conn_id = _busy_connection(base, tmp_path)  # stopped while its first pull runs
+        elif run == 1:
+            _healthy_after_a_pull(base, h, conn_id)
         elif run == 2:
-            # a restart re-queues the pull of the connected connection; stop mid-way
-            time.sleep(0.3)
+            assert http_sync(base, h, conn_id) == 202
+            time.sleep(0.2)  # stopped while that pull runs
         out = _stop(proc, sig)
         assert "Traceback" not in out, out[-3000:]
 
