@@ -18,8 +18,10 @@ from ._normalise import (
     city_key,
     compact,
     country_code,
+    fold,
     name_tokens,
     postal_key,
+    sorted_key,
 )
 from ._types import CounterpartRecord
 
@@ -49,14 +51,32 @@ MISSING = -1
 class Features:
     """One record's normalised fields, computed once (an index keeps them per row)."""
 
-    __slots__ = ("city", "city_compact", "country", "name", "numbers", "postal", "street")
+    __slots__ = (
+        "city",
+        "city_compact",
+        "country",
+        "initials",
+        "name",
+        "name_plain",
+        "name_set",
+        "name_sorted",
+        "numbers",
+        "postal",
+        "street",
+        "street_key",
+    )
 
     def __init__(self, record: CounterpartRecord) -> None:
         self.name: tuple[str, ...] = name_tokens(record.name) if record.name else ()
+        self.name_sorted = sorted_key(self.name)
+        self.name_plain = " ".join(self.name)
+        self.name_set = frozenset(self.name)
+        self.initials = any(len(t) == 1 for t in self.name)
         self.country = country_code(record.country)
         self.city = city_key(record.city)
-        self.city_compact = compact(self.city)
+        self.city_compact = compact(fold(record.city)) if record.city else None
         self.numbers, self.street = address_parts(record.address)
+        self.street_key = " ".join(self.street)
         self.postal = postal_key(record.postal_code)
 
 
@@ -65,100 +85,120 @@ def _same_token(a: str, b: str) -> bool:
     prefix of the other of 3 letters or more ("deli" / "delicatessen")."""
     if a == b:
         return True
-    if len(a) >= 4 and len(b) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
+    la, lb = len(a), len(b)
+    if la >= 4 and lb >= 4 and -2 < la - lb < 2 and _osa(a, b, score_cutoff=1) <= 1:
         return True
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 3 and long.startswith(short)
+    if la <= lb:
+        return la >= 3 and b.startswith(a)
+    return lb >= 3 and a.startswith(b)
 
 
-def _covered(short: tuple[str, ...], long: tuple[str, ...]) -> int:
-    """How many tokens of `short` have their own matching token in `long`."""
+def _covered(short: tuple[str, ...], long: tuple[str, ...]) -> tuple[int, bool]:
+    """(how many tokens of `short` have their own matching token in `long`, whether one of
+    those is a word of 4 letters or more)."""
+    if set(short).issubset(long) and len(set(short)) == len(short):
+        return len(short), any(len(t) >= 4 for t in short)
     used: set[int] = set()
     hits = 0
+    long_hit = False
     for tok in short:
         for j, other in enumerate(long):
             if j not in used and _same_token(tok, other):
                 used.add(j)
                 hits += 1
+                long_hit = long_hit or len(tok) >= 4
                 break
-    return hits
+    return hits, long_hit
 
 
-def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, float]:
-    """(level, similarity 0-100) of two normalised names. Levels: exact (100 after token sort
-    and initials), close (>= 90), similar (>= 80; `name_score`, optimal string alignment),
+def name_level(mine: Features, theirs: Features) -> tuple[int, float]:
+    """(level, similarity 0-100) of two names. Levels: exact (100 after token sort and
+    initials), close (>= 90), similar (>= 80; `name_score`, optimal string alignment),
     token_subset (every word of the shorter name is in the longer: "Katsu" / "Restaurant
     Katsu", "White" / "Mitchell White", "Arts Deli" / "Arts Delicatessen"), token_shared (a
     word of 4 letters or more in common), different."""
+    a, b = mine.name, theirs.name
     if not a or not b:
         return MISSING, 0.0
-    score = name_score(a, b)
-    if score >= 99.999:
-        return 0, score
+    if mine.name_sorted == theirs.name_sorted:
+        return 0, 100.0
+    if mine.initials or theirs.initials:
+        score = name_score(a, b)
+    else:
+        score = 100.0 * max(
+            _osa_sim(mine.name_sorted, theirs.name_sorted),
+            _osa_sim(mine.name_plain, theirs.name_plain),
+        )
     if score >= 90.0:
-        return 1, score
+        return (0 if score >= 99.999 else 1), score
     if score >= 80.0:
         return 2, score
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    hits = _covered(short, long)
+    hits, long_hit = _covered(short, long)
     if hits == len(short) and max(map(len, short)) >= 3:
         return 3, score
-    if hits and any(len(t) >= 4 and any(_same_token(t, o) for o in long) for t in short):
-        return 4, score
-    return 5, score
+    return (4 if long_hit else 5), score
 
 
 def compare(mine: Features, theirs: Features) -> tuple[tuple[int, float], ...]:
     """(level, similarity 0-100) per field of `FIELDS`; level `MISSING` where either side is
     empty. A known different country is level 1 ("different"): the caller rules it out."""
-    name = name_level(mine.name, theirs.name)
+    name = name_level(mine, theirs)
 
     if mine.country and theirs.country:
-        same = mine.country == theirs.country
-        country = (0 if same else 1, 100.0 if same else 0.0)
+        country = (0, 100.0) if mine.country == theirs.country else (1, 0.0)
     else:
-        country = (MISSING, 0.0)
+        country = _MISSING
 
-    if mine.city_compact and theirs.city_compact:
-        if mine.city_compact == theirs.city_compact:
+    a, b = mine.city_compact, theirs.city_compact
+    if a and b:
+        if a == b:
             city = (0, 100.0)
         else:
-            sim = 100.0 * OSA.normalized_similarity(mine.city_compact, theirs.city_compact)
-            subset = fuzz.token_set_ratio(mine.city, theirs.city) == 100.0
-            city = (1 if sim >= 80.0 or subset else 2, sim)
+            sim = 100.0 * _osa_sim(a, b)
+            if sim >= 80.0 or _token_set(mine.city, theirs.city) == 100.0:
+                city = (1, sim)
+            else:
+                city = (2, sim)
     else:
-        city = (MISSING, 0.0)
+        city = _MISSING
 
     address = _address_level(mine, theirs)
 
-    if mine.postal and theirs.postal:
-        if mine.postal == theirs.postal:
+    a, b = mine.postal, theirs.postal
+    if a and b:
+        if a == b:
             postal = (0, 100.0)
+        elif len(a) == len(b) and _osa(a, b, score_cutoff=1) <= 1:
+            postal = (1, 0.0)
         else:
-            near = len(mine.postal) == len(theirs.postal) and (
-                OSA.distance(mine.postal, theirs.postal, score_cutoff=1) <= 1
-            )
-            postal = (1 if near else 2, 0.0)
+            postal = (2, 0.0)
     else:
-        postal = (MISSING, 0.0)
+        postal = _MISSING
     return name, country, city, address, postal
+
+
+_MISSING = (MISSING, 0.0)
+_osa = OSA.distance
+_osa_sim = OSA.normalized_similarity
+_token_set = fuzz.token_set_ratio
 
 
 def _address_level(mine: Features, theirs: Features) -> tuple[int, float]:
     if not (mine.numbers or mine.street) or not (theirs.numbers or theirs.street):
-        return MISSING, 0.0
+        return _MISSING
     if mine.numbers and theirs.numbers:
-        numbers = 1 if mine.numbers & theirs.numbers else -1
+        numbers = 1 if not mine.numbers.isdisjoint(theirs.numbers) else -1
     else:
         numbers = 0
-    if mine.street and theirs.street:
-        a, b = " ".join(mine.street), " ".join(theirs.street)
-        sim = fuzz.token_sort_ratio(a, b)
+    a, b = mine.street_key, theirs.street_key
+    if a and b:
+        sim = 100.0 if a == b else fuzz.token_sort_ratio(a, b)
         if sim < 90.0 and _informative_overlap(mine.street, theirs.street):
-            sim = max(sim, fuzz.token_set_ratio(a, b))
-    else:
-        sim = 0.0 if mine.street or theirs.street else -1.0
-    if sim < 0:  # numbers only on both sides
+            sim = max(sim, _token_set(a, b))
+    elif a or b:
+        sim = 0.0
+    else:  # numbers only on both sides
         return (0, 100.0) if numbers == 1 else (5, 0.0)
     if numbers == 1:
         if sim >= 90.0:
@@ -171,5 +211,5 @@ def _address_level(mine: Features, theirs: Features) -> tuple[int, float]:
 
 def _informative_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """The streets share a word that is not a street type ("st", "rd", "ave", ...)."""
-    shared = set(a) & set(b)
+    shared = set(a).intersection(b)
     return any(len(t) >= 3 and t not in STREET_TYPES for t in shared)

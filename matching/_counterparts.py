@@ -18,22 +18,24 @@ import math
 from collections.abc import Sequence
 
 from ._compare import FIELDS, LEVELS, MISSING, Features, compare
-from ._index import NameIndex
+from ._index import NameIndex, scored
 from ._model import M_U
 from ._normalise import STREET_TYPES, name_tokens
 from ._types import Candidate, CounterpartRecord, FieldComparison, Match
 
-LINK_WEIGHT = 12.0
+LINK_WEIGHT = 11.0
 """Total match weight (bits) a candidate needs to be linked: an exact or close name alone
 reaches it; a partial name needs agreeing address or city evidence."""
 REVIEW_WEIGHT = 6.0
 """Below `LINK_WEIGHT` but at least this: plausible, left for a person (ambiguous)."""
-MARGIN = 4.0
-"""The linked candidate leads the next one by at least this many bits (16 times likelier);
+MARGIN = 5.0
+"""The linked candidate leads the next one by at least this many bits (32 times likelier);
 otherwise both are left for a person."""
 PRIOR_WEIGHT = -10.0
 """log2 prior odds that a candidate is the same counterpart, for `Candidate.score` only."""
-RARE_POSTING = 20
+NAME_CANDIDATE = 80.0
+"""A name scoring at least this (`name_score`, 0-100) makes a candidate."""
+RARE_POSTING = 10
 """A name token shared with at most this many existing names makes them all candidates."""
 BLOCK_CAP = 50
 """An address blocking key shared by more existing records than this is not used."""
@@ -43,6 +45,9 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
     field: tuple(math.log2(m / u) for m, u in M_U[field]) for field in FIELDS
 }
 """field -> weight in bits per comparison level (`LEVELS` order), from `_model.M_U`."""
+# Per field, the weights with 0.0 appended, so that level MISSING (-1) weighs nothing.
+_W = tuple((*WEIGHTS[f], 0.0) for f in FIELDS)
+_WN, _WC, _WCITY, _WA, _WP = _W
 
 
 def _address_keys(f: Features) -> list[tuple[str, ...]]:
@@ -84,7 +89,7 @@ class CounterpartIndex:
         """Rows reached by any blocking key of `mine`."""
         rows: set[int] = set()
         if mine.name:
-            rows |= self.names.candidates(mine.name)
+            rows.update(scored(self.names, mine.name, NAME_CANDIDATE))
             rows |= self.names.rare_rows(mine.name, RARE_POSTING)
         address = self._address
         for key in _address_keys(mine):
@@ -100,15 +105,14 @@ class _Scored:
     def __init__(self, row: int, levels: tuple[tuple[int, float], ...]) -> None:
         self.row = row
         self.levels = levels
-        self.weights = tuple(
-            0.0 if level == MISSING else WEIGHTS[field][level]
-            for field, (level, _) in zip(FIELDS, levels, strict=True)
-        )
-        self.excluded_by: str | None = "country" if levels[1][0] == 1 else None
-        self.total = sum(w for f, w in zip(FIELDS, self.weights, strict=True) if f != "country")
-        if self.excluded_by is None:
-            self.total += self.weights[1]
-        self.total = round(self.total, 4)
+        n, c, city, a, p = levels
+        self.weights = w = (_WN[n[0]], _WC[c[0]], _WCITY[city[0]], _WA[a[0]], _WP[p[0]])
+        if c[0] == 1:
+            self.excluded_by: str | None = "country"
+            self.total = round(w[0] + w[2] + w[3] + w[4], 4)
+        else:
+            self.excluded_by = None
+            self.total = round(w[0] + w[1] + w[2] + w[3] + w[4], 4)
 
     def order(self) -> tuple[object, ...]:
         # Best first; ties broken by the fields in Monite's order (a lower level is stronger).
@@ -169,7 +173,10 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
     records = index.records
 
     def shown() -> tuple[Candidate, ...]:
-        return tuple(c.public(records) for c in scored[:MAX_CANDIDATES])
+        # The plausible ones (within MARGIN of the review weight), at least the best one.
+        floor = REVIEW_WEIGHT - MARGIN
+        top = [c for c in scored[:MAX_CANDIDATES] if c.total >= floor] or scored[:1]
+        return tuple(c.public(records) for c in top)
 
     if not alive:
         reason = (

@@ -129,18 +129,15 @@ class NameIndex:
         return got
 
     def rare_rows(self, tokens: tuple[str, ...], limit: int) -> set[int]:
-        """Rows with a token within one edit of one of `tokens` that at most `limit` names
-        have (3 letters or more): a rare word in common makes a candidate whatever else the
-        names hold ("Katsu" / "Restaurant Katsu")."""
+        """Rows holding one of `tokens` (3 letters or more) that at most `limit` names hold:
+        a rare word in common makes a candidate whatever else the names hold ("Katsu" /
+        "Restaurant Katsu")."""
         rows: set[int] = set()
-        posting = self._posting_rows
-        for tok in set(tokens):
-            if len(tok) < 3:
-                continue
-            size, vids = self._near(tok)
-            if 0 < size <= limit:
-                for v in vids:
-                    rows.update(posting[v])
+        vocab, posting = self._vocab, self._posting_rows
+        for tok in tokens:
+            vid = vocab.get(tok)
+            if vid is not None and len(tok) >= 3 and len(posting[vid]) <= limit:
+                rows.update(posting[vid])
         return rows
 
     def candidates(self, tokens: tuple[str, ...], cutoff: float = CHEAP_CUTOFF) -> set[int]:

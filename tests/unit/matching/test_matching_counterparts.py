@@ -1,11 +1,18 @@
-"""Counterparts: matched by name, then country, city and address; one-to-one; never created."""
+"""Counterparts: every field weighed together (Fellegi-Sunter), Monite's field order for ties
+and explanations; one-to-one; never created."""
 
 from __future__ import annotations
 
 import pytest
 
 import matching._match
-from matching import CounterpartIndex, CounterpartRecord, match_counterparts
+from matching import (
+    LINK_WEIGHT,
+    REVIEW_WEIGHT,
+    CounterpartIndex,
+    CounterpartRecord,
+    match_counterparts,
+)
 
 CP = CounterpartRecord
 
@@ -23,10 +30,16 @@ def test_a_varied_spelling_of_a_unique_name_is_matched() -> None:
     m = one(CP("c-9", "HARRISON AND SONS LIMITED", "United Kingdom", "Manchester"), existing)
     assert m.outcome == "matched"
     assert m.existing_id == "cp-1"
-    assert m.score == 100.0
+    assert m.score > 99.0
     best = m.candidates[0]
     assert (best.existing_id, best.name, best.country, best.city) == ("cp-1", 100.0, 100.0, 100.0)
     assert best.address is None  # the incoming record has no address: not held against it
+    # Every field's level and weight, in Monite's order; the total is their sum.
+    assert [f.field for f in best.fields] == ["name", "country", "city", "address", "postal_code"]
+    assert [f.level for f in best.fields] == ["exact", "exact", "exact", "missing", "missing"]
+    assert best.fields[3].weight == best.fields[4].weight == 0.0
+    assert best.weight == pytest.approx(sum(f.weight for f in best.fields), abs=0.05)
+    assert best.weight >= LINK_WEIGHT
 
 
 @pytest.mark.parametrize(
@@ -92,20 +105,38 @@ def test_same_name_narrowed_by_postal_code() -> None:
 def test_without_a_city_a_different_postal_code_and_address_is_elsewhere() -> None:
     existing = [CP("cp-1", "Kestrel Roofing Ltd", "GB", "Leeds", "3 Mill Lane", "LS1 4AB")]
     m = one(CP("c-1", "Kestrel Roofing", "GB", None, "Unit 5 Quay Road", "TR1 2HE"), existing)
-    assert (m.outcome, m.candidates[0].excluded_by) == ("unmatched", "address")
-    # The same record without the postal code: nothing contradicts the name, so it links.
+    assert m.outcome != "matched"
+    levels = {f.field: f.level for f in m.candidates[0].fields}
+    assert (levels["address"], levels["postal_code"]) == ("different", "different")
+    # The same record without the postal code: one disagreement is not enough to rule out
+    # an equal name: a person decides (the address may be a second site).
     m = one(CP("c-1", "Kestrel Roofing", "GB", None, "Unit 5 Quay Road"), existing)
+    assert m.outcome != "unmatched"
+    # ... and with nothing but the name, it links.
+    m = one(CP("c-1", "Kestrel Roofing", "GB"), existing)
     assert (m.outcome, m.existing_id) == ("matched", "cp-1")
 
 
-def test_names_come_before_address() -> None:
-    # The address points at cp-2, but cp-1's name is clearly closer: names decide first.
+def test_names_break_ties_first() -> None:
+    # Equal totals: the stronger name comes first (Monite's order), and is shown first.
     existing = [
-        CP("cp-1", "Northwind Traders", "US", "Seattle", "1 Pine Street"),
-        CP("cp-2", "Northwind Trading", "US", "Seattle", "500 Lake Avenue"),
+        CP("cp-1", "Northwind Traders", "US", "Seattle"),
+        CP("cp-2", "Northwind Trading", "US", "Seattle"),
     ]
-    m = one(CP("c-1", "Northwind Traders LLC", "US", "Seattle", "500 Lake Ave"), existing)
-    assert (m.outcome, m.existing_id) == ("matched", "cp-1")
+    m = one(CP("c-1", "Northwind Traders LLC", "US", "Seattle"), existing)
+    assert m.candidates[0].existing_id == "cp-1"
+    assert m.candidates[0].fields[0].level == "exact"
+
+
+def test_an_agreeing_address_outweighs_a_slightly_closer_name() -> None:
+    existing = [
+        CP("cp-1", "Northwind Traders", "US", "Seattle", "1 Pine Street", "98101"),
+        CP("cp-2", "Northwind Trading", "US", "Seattle", "500 Lake Avenue", "98109"),
+    ]
+    m = one(CP("c-1", "Northwind Traders LLC", "US", "Seattle", "500 Lake Ave", "98109"), existing)
+    assert (m.outcome, m.existing_id) == ("matched", "cp-2")
+    loser = next(c for c in m.candidates if c.existing_id == "cp-1")
+    assert loser.excluded_by == "address"  # the first field, in Monite's order, where it lost
 
 
 def test_same_name_without_anything_to_tell_them_apart_is_ambiguous() -> None:
@@ -128,12 +159,14 @@ def test_an_empty_field_neither_helps_nor_hurts() -> None:
     # No city on the existing record: not ruled out by the incoming city.
     m = one(CP("c-1", "Kestrel Roofing Ltd", "GB", "Leeds"), [CP("cp-1", "Kestrel Roofing", "GB")])
     assert (m.outcome, m.existing_id) == ("matched", "cp-1")
-    # ... and not beaten by a record whose city agrees either: both stay, nothing is linked.
+    # ... while an agreeing city is evidence: the record in Leeds wins over one without a city.
     existing = [
         CP("cp-1", "Kestrel Roofing", "GB"),
         CP("cp-2", "Kestrel Roofing", "GB", "Leeds"),
     ]
-    assert one(CP("c-1", "Kestrel Roofing Ltd", "GB", "Leeds"), existing).outcome == "ambiguous"
+    m = one(CP("c-1", "Kestrel Roofing Ltd", "GB", "Leeds"), existing)
+    assert (m.outcome, m.existing_id) == ("matched", "cp-2")
+    assert next(c for c in m.candidates if c.existing_id == "cp-1").excluded_by == "city"
 
 
 def test_the_same_name_in_another_city_is_another_company() -> None:
@@ -142,7 +175,9 @@ def test_the_same_name_in_another_city_is_another_company() -> None:
         CP("c-1", "Kestrel Roofing Ltd", "GB", "Truro", "Unit 5 Quay Road", "TR1 2HE"), existing
     )
     assert (m.outcome, m.existing_id) == ("unmatched", None)
-    assert m.candidates[0].excluded_by == "city"
+    assert m.candidates[0].excluded_by == "weight"
+    levels = {f.field: f.level for f in m.candidates[0].fields}
+    assert (levels["name"], levels["city"], levels["address"]) == ("exact", "different", "different")
 
 
 def test_one_existing_counterpart_is_not_linked_twice() -> None:
