@@ -99,8 +99,7 @@ def _pem_archive() -> Path:
     found = sorted(_CACHE.glob("py-entitymatching-*.tar.gz"))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps"]
-            + ["-q", "-d", str(_CACHE), _PEM],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(_CACHE), _PEM],
             check=True,
         )
         found = sorted(_CACHE.glob("py-entitymatching-*.tar.gz"))

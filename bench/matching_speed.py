@@ -15,7 +15,6 @@ so. Ratios below 1 mean the matcher is faster than the floor.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import resource
 import statistics

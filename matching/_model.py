@@ -5,7 +5,7 @@ febrl1, febrl2, Fodor's/Zagat, one generator seed); shipped fixed. Do not edit b
 """
 
 M_U: dict[str, tuple[tuple[float, float], ...]] = {
-    'name': (
+    "name": (
         (0.590134, 0.000045),  # exact
         (0.192886, 0.000030),  # close
         (0.050940, 0.000065),  # similar
@@ -13,16 +13,16 @@ M_U: dict[str, tuple[tuple[float, float], ...]] = {
         (0.080459, 0.010014),  # token_shared
         (0.016213, 0.989230),  # different
     ),
-    'country': (
+    "country": (
         (0.999510, 0.276435),  # exact
         (0.000490, 0.723565),  # different
     ),
-    'city': (
+    "city": (
         (0.789284, 0.006400),  # exact
         (0.144136, 0.012829),  # close
         (0.066580, 0.980771),  # different
     ),
-    'address': (
+    "address": (
         (0.736776, 0.000041),  # exact
         (0.086845, 0.000083),  # number_and_street_close
         (0.064644, 0.000060),  # street_close
@@ -30,7 +30,7 @@ M_U: dict[str, tuple[tuple[float, float], ...]] = {
         (0.030532, 0.009690),  # number_only
         (0.025741, 0.989005),  # different
     ),
-    'postal_code': (
+    "postal_code": (
         (0.871601, 0.000598),  # exact
         (0.110974, 0.008917),  # close
         (0.017425, 0.990485),  # different

@@ -221,8 +221,8 @@ def name_tokens(name: str) -> tuple[str, ...]:
     """Normalised tokens of a counterpart name, in their original order.
 
     Case, accents, punctuation and whitespace are folded; `&` and "and" (und, et; y, i, e
-    between two words) are dropped;
-    a leading or trailing "The" is dropped ("The Apple Pan", "Apple Pan, The"); legal forms (Ltd, Limited, LLC, Inc, GmbH, GmbH & Co. KG, S.A.,
+    between two words) are dropped; a leading or trailing "The" is dropped ("The Apple Pan",
+    "Apple Pan, The"); legal forms (Ltd, Limited, LLC, Inc, GmbH, GmbH & Co. KG, S.A.,
     B.V., Pty Ltd, Sp. z o.o., ...) are stripped from the end; common abbreviations are
     expanded (Intl -> international, Bros -> brothers, Mfg -> manufacturing, ...). A name made
     only of such words keeps its folded tokens, so it never normalises to nothing.

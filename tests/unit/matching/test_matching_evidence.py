@@ -104,7 +104,7 @@ def test_two_equal_candidates_stay_ambiguous() -> None:
 def test_an_address_alone_never_links_two_different_names() -> None:
     # Two restaurants in one casino: the same street address, nothing else in common.
     existing = [CP("cp-1", "Golden Nugget Buffet", "US", "Las Vegas", "129 Fremont St", "89101")]
-    m = one(CP("c-1", "Vic & Anthony's", "US", "Las Vegas", "129 E. Fremont St.", "89101"), existing)
+    m = one(CP("c-1", "Vic & Anthony's", "US", "Las Vegas", "129 E. Fremont St", "89101"), existing)
     assert m.outcome != "matched"
     assert level(m, "name", "cp-1") == "different"
 
