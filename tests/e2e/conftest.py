@@ -111,16 +111,26 @@ def sandbox_overrides() -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def _world(sessionmaker: Any, sandbox_overrides: dict[str, Any]) -> AsyncIterator[World]:
+async def _world(
+    sessionmaker: Any,
+    sandbox_overrides: dict[str, Any],
+    *,
+    database_url: str = DATABASE_URL,
+    sweep_interval: float = 0.5,
+    partner_name: str = "E2E partner",
+) -> AsyncIterator[World]:
     """Both apps' lifespans and clients in this event loop (test clients would run each app
     in a thread and loop of its own, and webhooks would then run the service on the
-    sandbox's loop, sharing its connection pool across loops: that can stall)."""
+    sandbox's loop, sharing its connection pool across loops: that can stall).
+
+    ``sandbox_overrides`` go to the sandbox's config; ``sweep_interval`` is the job runner's;
+    the partner (``partner_name``) has the sandbox's key set."""
     to_service = LateASGITransport()
     sandbox_app = create_sandbox_app(
         sandbox_config(webhook_transport=to_service, **sandbox_overrides)
     )
     settings = Settings(
-        database_url=DATABASE_URL,
+        database_url=database_url,
         secret_key=TEST_SECRET,
         env="test",
         public_url=SERVICE_URL,
@@ -131,7 +141,7 @@ async def _world(sessionmaker: Any, sandbox_overrides: dict[str, Any]) -> AsyncI
     service = build_service_app(
         settings,
         provider_transport=httpx.ASGITransport(app=sandbox_app),
-        sweep_interval=0.5,
+        sweep_interval=sweep_interval,
         provider_options={"backoff_base": 0.01, "backoff_cap": 0.05, "max_wait": 2.0},
     )
     to_service.app = service
@@ -145,13 +155,13 @@ async def _world(sessionmaker: Any, sandbox_overrides: dict[str, Any]) -> AsyncI
             transport=httpx.ASGITransport(app=service), base_url=SERVICE_URL
         ) as client,
     ):
-        partner = await make_partner(client, sessionmaker, "E2E partner")  # type: ignore[arg-type]
+        partner = await make_partner(client, sessionmaker, partner_name)  # type: ignore[arg-type]
         r = await client.patch(
             "/v1/settings",
             headers=partner.headers,
             json={"accounting": {"provider": "codat", "token": "sandbox"}},
         )
-        assert r.status_code == 200
+        assert r.status_code == 200, r.text
         yield World(client, service, sandbox_app, sandbox_http, partner)  # type: ignore[arg-type]
 
 

@@ -11,31 +11,19 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.config import Settings
 from app.db.models import AccountingTaxRate, LedgerAccount, SyncedRecord
 from app.jobs import Jobs
-from app.runtime import build_service_app
 from app.sync import push
-from sandbox.app import create_sandbox_app
-from tests.conftest import DATABASE_URL, TEST_SECRET, make_partner
-from tests.e2e.conftest import (
-    SANDBOX_URL,
-    SERVICE_URL,
-    WEBHOOK_SECRET,
-    LateASGITransport,
-    World,
-    sandbox_config,
-)
+from tests.conftest import DATABASE_URL
+from tests.e2e.conftest import World, _world
 from tests.e2e.test_push_engine import (
     Books,
     company_id,
@@ -425,53 +413,23 @@ def _assert_exactly_once(figures: Figures) -> None:
     assert figures.created == total and figures.done == total, figures.line()
 
 
-@asynccontextmanager
-async def one_loop_world(
+def one_loop_world(
     database_url: str, sessionmaker: Any, sweep_interval: float = 0.5, **sandbox: Any
-) -> AsyncIterator[World]:
-    """The e2e world (service + sandbox, the real client, webhooks, live job runner) with both
-    apps' lifespans in THIS event loop. Test clients would run each app in a thread and loop
-    of its own, and the sandbox's webhook deliveries would then run the service's receiver on
-    the sandbox's loop, sharing the service's connection pool across loops: under the load of
-    this scenario that stalls (see the report of issue 7)."""
-    to_service = LateASGITransport()
-    sandbox_app = create_sandbox_app(
-        sandbox_config(webhook_transport=to_service, rate_limit=10_000_000, **sandbox)
-    )
-    settings = Settings(
+) -> AbstractAsyncContextManager[World]:
+    """The e2e world (``tests.e2e.conftest._world``: service + sandbox, the real client,
+    webhooks, live job runner, both apps' lifespans in THIS event loop) on ``database_url``,
+    with the sandbox's rate limit out of the way and ``sandbox`` config overrides. Test
+    clients would run each app in a thread and loop of its own, and the sandbox's webhook
+    deliveries would then run the service's receiver on the sandbox's loop, sharing the
+    service's connection pool across loops: under the load of this scenario that stalls (see
+    the report of issue 7)."""
+    return _world(
+        sessionmaker,
+        {"rate_limit": 10_000_000, **sandbox},
         database_url=database_url,
-        secret_key=TEST_SECRET,
-        env="test",
-        public_url=SERVICE_URL,
-        codat_base_url=SANDBOX_URL,
-        codat_webhook_secret=(WEBHOOK_SECRET,),
-        pull_interval_seconds=3600,
-    )
-    service = build_service_app(
-        settings,
-        provider_transport=httpx.ASGITransport(app=sandbox_app),
         sweep_interval=sweep_interval,
-        provider_options={"backoff_base": 0.01, "backoff_cap": 0.05, "max_wait": 2.0},
+        partner_name="Reliability partner",
     )
-    to_service.app = service
-    async with (
-        sandbox_app.lifespan(),
-        service.lifespan(),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_URL
-        ) as sandbox_http,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service), base_url=SERVICE_URL
-        ) as client,
-    ):
-        partner = await make_partner(client, sessionmaker, "Reliability partner")  # type: ignore[arg-type]
-        r = await client.patch(
-            "/v1/settings",
-            headers=partner.headers,
-            json={"accounting": {"provider": "codat", "token": "sandbox"}},
-        )
-        assert r.status_code == 200, r.text
-        yield World(client, service, sandbox_app, sandbox_http, partner)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
