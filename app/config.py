@@ -43,6 +43,7 @@ class Settings:
     token_ttl_seconds: int = 3600
     pull_interval_seconds: int = 3600
     job_lease_seconds: int = 30
+    manual_sync_daily_limit: int = 20
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -139,6 +140,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["pull_interval_seconds"] = _int(PREFIX + "PULL_INTERVAL_SECONDS", interval, 1)
     if (lease := get("JOB_LEASE_SECONDS")) is not None:
         values["job_lease_seconds"] = _int(PREFIX + "JOB_LEASE_SECONDS", lease, 1)
+    if (quota := get("MANUAL_SYNC_DAILY_LIMIT")) is not None:
+        values["manual_sync_daily_limit"] = _int(PREFIX + "MANUAL_SYNC_DAILY_LIMIT", quota, 0)
     if (level := get("LOG_LEVEL")) is not None:
         if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(PREFIX + "LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")

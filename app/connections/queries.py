@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AccountingConnection, Entity, ProviderCompany, PullCursor
@@ -93,3 +94,28 @@ async def pull_cursors(session: AsyncSession, connection_id: uuid.UUID) -> Seque
     return (
         await session.scalars(select(PullCursor).where(PullCursor.connection_id == connection_id))
     ).all()
+
+
+async def take_manual_sync(
+    session: AsyncSession, connection_id: uuid.UUID, today: dt.date, limit: int
+) -> int | None:
+    """Count one manual sync of the connection on ``today`` if fewer than ``limit`` were
+    taken that day (one atomic UPDATE: concurrent requests cannot both take the last one).
+    Returns how many that day has left after this one, or None when none was left."""
+    c = AccountingConnection
+    taken = await session.execute(
+        update(c)
+        .where(
+            c.id == connection_id,
+            or_(c.manual_sync_day.is_(None), c.manual_sync_day != today, c.manual_syncs < limit),
+        )
+        .values(
+            manual_syncs=case((c.manual_sync_day == today, c.manual_syncs + 1), else_=1),
+            manual_sync_day=today,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount == 0:  # type: ignore[attr-defined]
+        return None
+    used = await session.scalar(select(c.manual_syncs).where(c.id == connection_id))
+    return max(0, limit - int(used or 0))

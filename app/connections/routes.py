@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
@@ -11,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.connections import queries, service
 from app.connections.schemas import ConnectionCreate, ConnectionOut, Message, SyncStatusOut
 from app.db.models import AccountingConnection, Entity
-from app.errors import Conflict
 from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
 
@@ -97,12 +97,34 @@ class ConnectionController(Controller):
     )
     async def sync(
         self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
-    ) -> Response[Message]:
-        """Queue a pull of everything now."""
-        c = await service.get(db_session, entity.id, connection_id)
-        if c.status != "connected":
-            raise Conflict(f"Connection is {c.status}; only a connected connection can sync")
+    ) -> Response[Any]:
+        """Queue a pull of everything now.
+
+        Limited per connection per UTC day (``ACCTSYNC_MANUAL_SYNC_DAILY_LIMIT``): every
+        answer carries ``X-Sync-Quota-Limit`` and ``X-Sync-Quota-Remaining``; past the limit,
+        429 with ``Retry-After`` (seconds until the quota resets at midnight UTC).
+        """
+        quota = await service.take_manual_sync(
+            db_session, entity.id, connection_id, state.settings.manual_sync_daily_limit
+        )
+        headers = {
+            "X-Sync-Quota-Limit": str(quota.limit),
+            "X-Sync-Quota-Remaining": str(quota.remaining),
+        }
+        if not quota.allowed:
+            return Response(
+                {
+                    "error": {
+                        "message": f"The daily limit of {quota.limit} manual syncs of this "
+                        "connection is reached; it resets at midnight UTC (scheduled pulls "
+                        "continue)"
+                    }
+                },
+                status_code=429,
+                headers={**headers, "Retry-After": str(quota.retry_after)},
+            )
+        await db_session.commit()
         jobs = state.get("jobs")
         if jobs is not None:
-            await jobs.enqueue("pull_connection", connection_id=str(c.id))
-        return Response(Message(message="Sync queued"), status_code=202)
+            await jobs.enqueue("pull_connection", connection_id=str(connection_id))
+        return Response(Message(message="Sync queued"), status_code=202, headers=headers)

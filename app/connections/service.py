@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +69,42 @@ def _entity_name(entity: Entity) -> str:
     if entity.legal_name:
         return entity.legal_name
     return f"{entity.first_name or ''} {entity.last_name or ''}".strip() or str(entity.id)
+
+
+@dataclass(frozen=True)
+class SyncQuota:
+    """The outcome of asking for a manual sync: ``allowed``, the daily ``limit``, how many
+    are ``remaining`` today (UTC) and ``retry_after`` seconds until the quota resets."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int
+
+
+async def take_manual_sync(
+    session: AsyncSession,
+    entity_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    limit: int,
+    now: dt.datetime | None = None,
+) -> SyncQuota:
+    """Take one of the connection's manual syncs of the day (UTC), ``limit`` a day.
+
+    Raises:
+        NotFound: not this entity's connection.
+        Conflict: the connection is not connected (nothing is counted).
+    """
+    c = await get(session, entity_id, connection_id)
+    if c.status != "connected":
+        raise Conflict(f"Connection is {c.status}; only a connected connection can sync")
+    now = now or dt.datetime.now(dt.UTC)
+    tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    retry_after = max(1, int((tomorrow - now).total_seconds() + 0.999))
+    remaining = await queries.take_manual_sync(session, c.id, now.date(), limit)
+    if remaining is None:
+        return SyncQuota(False, limit, 0, retry_after)
+    return SyncQuota(True, limit, remaining, retry_after)
 
 
 async def sync_status(

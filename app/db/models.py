@@ -268,6 +268,9 @@ class AccountingConnection(Base):
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     connected_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+    #: Manual syncs (``POST .../sync``) taken on ``manual_sync_day`` (UTC), for the quota.
+    manual_sync_day: Mapped[dt.date | None] = mapped_column(nullable=True)
+    manual_syncs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ProviderCompany(Base):
