@@ -187,7 +187,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import main as demo_main
+    from demo import main as demo_main
 
     return demo_main(args.platform, args.all_platforms, args.url)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.demo import run_demo
+from demo import run_demo
 
 
 async def test_demo_for_xero_turns_out_as_it_should(capsys) -> None:
