@@ -23,7 +23,7 @@ from app.entities.schemas import (
     TaxIdsOut,
 )
 from app.errors import NotFound, Unprocessable
-from app.ledger import queries as ledger_queries
+from app.ledger import service as ledger_service
 from app.schemas import check_country, check_currency
 
 
@@ -131,22 +131,19 @@ async def update_settings(
     accounting = data.accounting
     if accounting is not None and accounting.ledger_account_ids is not None:
         account_id = accounting.ledger_account_ids.products
-        if account_id is not None and not await ledger_queries.ledger_account_of_entity(
-            session, entity.id, account_id
-        ):
-            raise Unprocessable.field(
+        if account_id is not None:
+            await ledger_service.usable_ledger_account(
+                session,
+                entity.id,
+                account_id,
                 ["body", "accounting", "ledger_account_ids", "products"],
-                f"ledger account {account_id} was not pulled for this entity",
             )
         entity.default_products_ledger_account_id = account_id
     if accounting is not None and accounting.tax_ids is not None:
         rate_id = accounting.tax_ids.deductions
-        if rate_id is not None and not await ledger_queries.tax_rate_of_entity(
-            session, entity.id, rate_id
-        ):
-            raise Unprocessable.field(
-                ["body", "accounting", "tax_ids", "deductions"],
-                f"tax rate {rate_id} was not pulled for this entity",
+        if rate_id is not None:
+            await ledger_service.usable_tax_rate(
+                session, entity.id, rate_id, ["body", "accounting", "tax_ids", "deductions"]
             )
         entity.default_deductions_tax_rate_id = rate_id
     await session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.connections import queries as connection_queries
 from app.db.models import AccountingConnection, AccountingTaxRate, Entity, LedgerAccount
 from app.errors import NotFound
-from app.ledger import queries
+from app.ledger import queries, service
 from app.ledger.schemas import LedgerAccountOut, TaxComponentOut, TaxRateOut
 from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
@@ -23,7 +23,8 @@ def account_out(a: LedgerAccount) -> LedgerAccountOut:
     return LedgerAccountOut(
         id=a.id,
         name=a.name,
-        status=a.status,
+        status=service.display_status(a) or "Unknown",
+        is_usable=service.is_usable(a),
         is_bank_account=a.is_bank_account,
         type=a.type,
         subtype=a.subtype,
@@ -39,7 +40,8 @@ def tax_rate_out(t: AccountingTaxRate) -> TaxRateOut:
         id=t.id,
         name=t.name,
         code=t.code,
-        status=t.status,
+        status=service.display_status(t),
+        is_usable=service.is_usable(t),
         effective_tax_rate=t.effective_tax_rate,
         total_tax_rate=t.total_tax_rate,
         components=[TaxComponentOut(**c) for c in t.components] if t.components else None,

@@ -8,12 +8,15 @@ from app.schemas import Response
 
 
 class LedgerAccountOut(Response):
-    """Monite ``LedgerAccountResponse``; ``current_balance`` in minor units of ``currency``."""
+    """Monite ``LedgerAccountResponse``; ``current_balance`` in minor units of ``currency``;
+    ``status`` ``Deleted`` when deleted in the accounting system; ``is_usable`` false when
+    deleted or archived there (a line coded with it is refused)."""
 
     id: uuid.UUID
     name: str
     status: str
     is_bank_account: bool
+    is_usable: bool = True
     type: str | None = None
     subtype: str | None = None
     nominal_code: str | None = None
@@ -29,12 +32,14 @@ class TaxComponentOut(Response):
 
 
 class TaxRateOut(Response):
-    """Monite ``AccountingTaxRateResponse``: rates in percent x 100 (12.5% is 1250)."""
+    """Monite ``AccountingTaxRateResponse``: rates in percent x 100 (12.5% is 1250);
+    ``status`` and ``is_usable`` as for ledger accounts."""
 
     id: uuid.UUID
     name: str | None = None
     code: str | None = None
     status: str | None = None
+    is_usable: bool = True
     effective_tax_rate: int | None = None
     total_tax_rate: int | None = None
     components: list[TaxComponentOut] | None = None

@@ -23,7 +23,7 @@ from app import documents
 from app.counterparts import queries as counterpart_queries
 from app.db.models import Entity, Payable, PayableLineItem
 from app.errors import Conflict, NotFound, Unprocessable
-from app.ledger import queries as ledger_queries
+from app.ledger import service as ledger_service
 from app.payables import queries
 from app.payables.schemas import (
     LineItemCreate,
@@ -141,19 +141,15 @@ async def _apply_line(
 ) -> None:
     if data.ledger_account_id is not None:
         account = data.ledger_account_id
-        if await ledger_queries.ledger_account_of_entity(session, entity_id, account) is None:
-            raise Unprocessable.field(
-                [*loc, "ledger_account_id"],
-                f"ledger account {account} was not pulled from this entity's accounting system",
-            )
+        await ledger_service.usable_ledger_account(
+            session, entity_id, account, [*loc, "ledger_account_id"]
+        )
         line.ledger_account_id = account
     if data.accounting_tax_rate_id is not None:
         rate = data.accounting_tax_rate_id
-        if await ledger_queries.tax_rate_of_entity(session, entity_id, rate) is None:
-            raise Unprocessable.field(
-                [*loc, "accounting_tax_rate_id"],
-                f"tax rate {rate} was not pulled from this entity's accounting system",
-            )
+        await ledger_service.usable_tax_rate(
+            session, entity_id, rate, [*loc, "accounting_tax_rate_id"]
+        )
         line.accounting_tax_rate_id = rate
     for name in ("name", "description", "unit_price", "tax"):
         if (value := getattr(data, name)) is not None:

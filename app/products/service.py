@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Product
-from app.errors import Conflict, NotFound, Unprocessable
-from app.ledger import queries as ledger_queries
+from app.errors import Conflict, NotFound
+from app.ledger import service as ledger_service
 from app.products import queries
 from app.products.schemas import PriceOut, ProductCreate, ProductOut, ProductUpdate
 from app.schemas import check_currency
@@ -35,11 +35,9 @@ def to_out(p: Product) -> ProductOut:
 async def _check_ledger_account(
     session: AsyncSession, entity_id: uuid.UUID, account_id: uuid.UUID
 ) -> None:
-    if await ledger_queries.ledger_account_of_entity(session, entity_id, account_id) is None:
-        raise Unprocessable.field(
-            ["body", "ledger_account_id"],
-            f"ledger account {account_id} was not pulled from this entity's accounting system",
-        )
+    await ledger_service.usable_ledger_account(
+        session, entity_id, account_id, ["body", "ledger_account_id"]
+    )
 
 
 async def _apply(

@@ -32,7 +32,7 @@ from app import documents
 from app.counterparts import queries as counterpart_queries
 from app.db.models import Entity, Receivable, ReceivableLineItem
 from app.errors import Conflict, NotFound, Unprocessable
-from app.ledger import queries as ledger_queries
+from app.ledger import service as ledger_service
 from app.products import queries as product_queries
 from app.receivables import queries
 from app.receivables.schemas import (
@@ -229,15 +229,9 @@ async def _build_lines(
             )
         tax = item.tax_rate_value
         if item.accounting_tax_rate_id is not None:
-            rate = await ledger_queries.tax_rate_of_entity(
-                session, entity_id, item.accounting_tax_rate_id
+            rate = await ledger_service.usable_tax_rate(
+                session, entity_id, item.accounting_tax_rate_id, [*loc, "accounting_tax_rate_id"]
             )
-            if rate is None:
-                raise Unprocessable.field(
-                    [*loc, "accounting_tax_rate_id"],
-                    f"tax rate {item.accounting_tax_rate_id} was not pulled from this entity's "
-                    "accounting system",
-                )
             if tax is None:
                 tax = rate.effective_tax_rate or rate.total_tax_rate
         lines.append(
