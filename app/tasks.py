@@ -25,6 +25,7 @@ from app.connections.service import apply_connection_snapshot
 from app.jobs import JobContext, current_context, job_label, registry
 from app.providers import ProviderError
 from app.providers.factory import NoProviderKey
+from app.receivables.service import mark_overdue
 from app.sync.pull import pull
 from app.sync.push import due_records, run_push
 from app.sync.queries import lease
@@ -45,6 +46,11 @@ RETRYABLE_PULL_ERRORS = ("ProviderUnavailable",)
 DRAIN_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:apply_webhook_events")
 SWEEP_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:sweep")
 PENDING_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:check_pending_connections")
+OVERDUE_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:mark_overdue_receivables")
+#: The daily overdue run starts at this UTC time (and once whenever the runner starts).
+OVERDUE_RUN_AT = dt.time(0, 5)
+OVERDUE_SCHEDULE = "daily:mark_overdue_receivables"
+OVERDUE_BATCH = 500
 #: A drain that finds another one running runs again after this many seconds.
 DRAIN_BUSY_RETRY = 0.25
 
@@ -203,6 +209,46 @@ async def _sweep(ctx: JobContext) -> None:
     for record_id in due:
         await ctx.jobs.enqueue("push_synced_record", synced_record_id=str(record_id))
     await check_pending_connections()
+
+
+@registry.task()
+async def mark_overdue_receivables() -> int:
+    """Move receivables past their due date to ``overdue`` (pushed under the default rules),
+    in batches of one transaction each; returns how many moved. One run at a time
+    cluster-wide. Then asks for the next run at :data:`OVERDUE_RUN_AT` UTC tomorrow (a
+    schedule of its own, replaced rather than piled up)."""
+    ctx = current_context()
+    moved = 0
+    async with lease(ctx.jobs.engine, OVERDUE_LEASE) as leased:
+        if leased:
+            today = dt.datetime.now(dt.UTC).date()
+            while True:
+                async with ctx.sessionmaker() as session:
+                    batch = await mark_overdue(session, today, OVERDUE_BATCH)
+                    await session.commit()
+                moved += batch
+                if batch < OVERDUE_BATCH:
+                    break
+            log.info("overdue receivables: %d moved", moved)
+    await ctx.jobs.retry_later(
+        "mark_overdue_receivables", next_overdue_run(), schedule_id=OVERDUE_SCHEDULE
+    )
+    return moved
+
+
+def next_overdue_run(now: dt.datetime | None = None) -> float:
+    """Seconds from ``now`` to the next :data:`OVERDUE_RUN_AT` (UTC), always in the future."""
+    now = now or dt.datetime.now(dt.UTC)
+    at = dt.datetime.combine(now.date(), OVERDUE_RUN_AT, dt.UTC)
+    if at <= now:
+        at += dt.timedelta(days=1)
+    return (at - now).total_seconds()
+
+
+@registry.reconciler
+async def reconcile_overdue(ctx: JobContext) -> None:
+    """Run the overdue check on start (it catches up after downtime and schedules the next)."""
+    await ctx.jobs.enqueue("mark_overdue_receivables")
 
 
 @registry.reconciler

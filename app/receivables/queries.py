@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,3 +34,22 @@ def list_stmt(
     if counterpart_id is not None:
         stmt = stmt.where(Receivable.counterpart_id == counterpart_id)
     return stmt
+
+
+async def past_due(
+    session: AsyncSession, today: dt.date, statuses: Sequence[str], limit: int
+) -> Sequence[Receivable]:
+    """Up to ``limit`` receivables in ``statuses`` whose ``due_date`` is before ``today``,
+    oldest due first (every entity's)."""
+    return (
+        await session.scalars(
+            select(Receivable)
+            .where(
+                Receivable.status.in_(statuses),
+                Receivable.due_date.is_not(None),
+                Receivable.due_date < today,
+            )
+            .order_by(Receivable.due_date, Receivable.id)
+            .limit(limit)
+        )
+    ).all()

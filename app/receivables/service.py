@@ -45,6 +45,7 @@ from app.receivables.schemas import (
     ReceivableUpdate,
 )
 from app.schemas import check_currency
+from app.sync import hooks
 
 MAX_AMOUNT = 9_007_199_254_740_991
 _SETTLEABLE = ("issued", "overdue", "partially_paid")
@@ -57,6 +58,29 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "mark_as_paid": (_SETTLEABLE, "paid"),
     "mark_as_uncollectible": (_SETTLEABLE, "uncollectible"),
 }
+
+
+#: Statuses a receivable leaves for ``overdue`` once its due date has passed (Monite: an
+#: issued or partially paid invoice not paid by its due date).
+OVERDUE_FROM = ("issued", "partially_paid")
+
+
+async def mark_overdue(session: AsyncSession, today: dt.date, batch: int = 500) -> int:
+    """Move up to ``batch`` receivables in :data:`OVERDUE_FROM` whose ``due_date`` is before
+    ``today`` (UTC) to ``overdue``, telling the sync engine of each change (the default push
+    rules push ``overdue``). Returns how many moved; the caller commits and calls again while
+    a full batch moved."""
+    moved = await queries.past_due(session, today, OVERDUE_FROM, batch)
+    entities: dict[uuid.UUID, Entity | None] = {}
+    for r in moved:
+        if r.entity_id not in entities:
+            entities[r.entity_id] = await session.get(Entity, r.entity_id)
+        entity = entities[r.entity_id]
+        old, r.status = r.status, "overdue"
+        await session.flush()
+        if entity is not None:
+            await hooks.document_status_changed(session, entity, "receivable", r, old)
+    return len(moved)
 
 
 def _set_issue_date(r: Receivable) -> None:
