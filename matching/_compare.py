@@ -57,6 +57,7 @@ class Features:
         "country",
         "initials",
         "name",
+        "name_numbers",
         "name_plain",
         "name_set",
         "name_sorted",
@@ -71,6 +72,7 @@ class Features:
         self.name_sorted = sorted_key(self.name)
         self.name_plain = " ".join(self.name)
         self.name_set = frozenset(self.name)
+        self.name_numbers = frozenset(t for t in self.name if any(c.isdigit() for c in t))
         self.initials = any(len(t) == 1 for t in self.name)
         self.country = country_code(record.country)
         self.city = city_key(record.city)

@@ -5,9 +5,9 @@ pair: the name (tokens within one edit, cheap-scored as in `_index`, plus every 
 shares a rare token: "Katsu" reaches "Restaurant Katsu"), the postal code with a street number
 or a street word, and a street number with a street word. Each candidate is compared field by
 field (`_compare`), each field's level carries the weight log2(m/u) shipped in `_model`, and
-the total decides: at least `LINK_WEIGHT` and `MARGIN` bits ahead of the next candidate, with
-names that share at least a word, links (an address alone never links two different names:
-a building or a mall holds many businesses);
+the total decides: at least `LINK_WEIGHT` and `MARGIN` bits ahead of the next candidate links,
+unless a person must look (`_needs_person`: names that share no word, or another city with
+neither the street address nor the postal code agreeing);
 at least `REVIEW_WEIGHT` leaves the record for a person (ambiguous); less is unmatched. A known
 different country rules a candidate out; every other disagreement only weighs against it.
 """
@@ -149,6 +149,24 @@ class _Scored:
 
 
 _NAME_DIFFERENT = LEVELS["name"].index("different")
+_CITY_DIFFERENT = LEVELS["city"].index("different")
+_ADDRESS_AGREES = {LEVELS["address"].index(x) for x in ("exact", "number_and_street_close")} | {
+    LEVELS["address"].index("street_close")
+}
+
+
+def _needs_person(best: _Scored) -> str | None:
+    """Why the best candidate, however heavy, is not linked without a person: its name shares
+    no word with ours (an address alone never links two names: a building holds many
+    businesses), or it is in another city and neither its street address nor its postal code
+    agrees (a district for a city is fine when the street is the same; a bare name elsewhere
+    may be another company)."""
+    (name, _), _, (city, _), (address, _), (postal, _) = best.levels
+    if name >= _NAME_DIFFERENT:
+        return "the best candidate agrees on everything but the name"
+    if city == _CITY_DIFFERENT and address not in _ADDRESS_AGREES and postal != 0:
+        return "the best candidate is in another city and no address or postal code agrees"
+    return None
 
 
 def _lost_on(loser: _Scored, winner: _Scored) -> str:
@@ -164,7 +182,15 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
     mine = Features(record)
     rows = index.candidates(mine)
     feats = index.features
-    scored = [_Scored(row, compare(mine, feats[row])) for row in rows]
+    scored = []
+    for row in rows:
+        theirs = feats[row]
+        c = _Scored(row, compare(mine, theirs))
+        if c.excluded_by is None and mine.name_numbers != theirs.name_numbers:
+            # "AI Support" / "AI Support 2", "A1 Design" / "A2 Design": another number in the
+            # name is another company, however alike the rest (as for products).
+            c.excluded_by = "numbers"
+        scored.append(c)
     scored.sort(key=_Scored.order)
     alive = [c for c in scored if c.excluded_by is None and c.total >= REVIEW_WEIGHT]
     for c in scored:
@@ -173,9 +199,14 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
     records = index.records
 
     def shown() -> tuple[Candidate, ...]:
-        # The plausible ones (within MARGIN of the review weight), at least the best one.
+        # The plausible ones (within MARGIN of the review weight, or with the same or a close
+        # name), at least the best one.
         floor = REVIEW_WEIGHT - MARGIN
-        top = [c for c in scored[:MAX_CANDIDATES] if c.total >= floor] or scored[:1]
+        top = [
+            c
+            for c in scored
+            if c.total >= floor or (c.levels[0][0] <= 1 and c.excluded_by != "country")
+        ][:MAX_CANDIDATES] or scored[:1]
         return tuple(c.public(records) for c in top)
 
     if not alive:
@@ -194,10 +225,10 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
         ), None
     best = alive[0]
     runner_up = alive[1] if len(alive) > 1 else None
-    names_agree = best.levels[0][0] < _NAME_DIFFERENT
+    blocked = _needs_person(best)
     if (
         best.total >= LINK_WEIGHT
-        and names_agree
+        and blocked is None
         and (runner_up is None or best.total - runner_up.total >= MARGIN)
     ):
         for c in alive[1:]:
@@ -215,8 +246,8 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
     close = [c for c in alive if best.total - c.total < MARGIN]
     if len(close) > 1:
         reason = f"{len(close)} candidates within {MARGIN:g} bits of each other"
-    elif not names_agree:
-        reason = "the best candidate agrees on everything but the name: needs a person"
+    elif blocked is not None:
+        reason = f"{blocked}: needs a person"
     else:
         reason = f"best match weight {best.total:.1f} bits is below {LINK_WEIGHT:g}: needs a person"
     out = shown()

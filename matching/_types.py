@@ -60,9 +60,10 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     `name`, `country`, `city`, `address` and `postal_code` are the fields' similarities
     (0-100; None where either side is empty). Products: `score` and `name` are the name
     similarity. `excluded_by` says what ruled the candidate out: "country" (a known different
-    country), "weight" (total below the review weight), the first field in Monite's order on
-    which the linked record is stronger ("name", "city", "address", "postal_code"), "numbers"
-    (a product whose number tokens differ), or None.
+    country), "numbers" (the words holding digits differ: "AI Support 2" is not "AI Support";
+    for products too), "weight" (total below the review weight), the first field in Monite's
+    order on which the linked record is stronger ("name", "city", "address", "postal_code"),
+    or None.
     """
 
     existing_id: str

@@ -50,22 +50,36 @@ def contact_record(record: Any, name: str | None) -> matching.CounterpartRecord:
     )
 
 
+def candidate_details(
+    match: matching.Match, id_key: str = "object_id", names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The candidates a person chooses from, best first: each one's id (under ``id_key``), its
+    name where ``names`` has it, the match probability ``score`` (0-100), the total match
+    ``weight`` in bits, the fields' similarities (0-100) and each field's comparison level and
+    weight in Monite's order (name, country, city, address, postal code)."""
+    return [
+        {
+            id_key: c.existing_id,
+            **({"display_name": names.get(c.existing_id)} if names is not None else {}),
+            "score": round(c.score, 1),
+            "weight": c.weight,
+            "name": c.name,
+            "country": c.country,
+            "city": c.city,
+            "address": c.address,
+            "postal_code": c.postal_code,
+            "fields": [{"field": f.field, "level": f.level, "weight": f.weight} for f in c.fields],
+        }
+        for c in match.candidates
+    ]
+
+
 def _errors(match: matching.Match, what: str) -> dict[str, Any]:
     return {
         "message": f"{what} matches several; choose one with "
         "PATCH /v1/accounting_synced_records/{id}",
-        "details": [
-            {
-                "object_id": c.existing_id,
-                "score": round(c.score, 1),
-                "name": c.name,
-                "country": c.country,
-                "city": c.city,
-                "address": c.address,
-                "postal_code": c.postal_code,
-            }
-            for c in match.candidates
-        ],
+        "reason": match.reason,
+        "details": candidate_details(match),
     }
 
 

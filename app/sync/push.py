@@ -135,11 +135,19 @@ class _Wait(Exception):
 
 
 class _Failed(Exception):
-    """The push cannot go on: ``message`` and ``details`` go on the synced record."""
+    """The push cannot go on: ``message`` and ``details`` go on the synced record;
+    ``waiting_for`` names the dependency's synced record a person must decide first."""
 
-    def __init__(self, message: str, details: list[Any] | None = None, transient: bool = False):
+    def __init__(
+        self,
+        message: str,
+        details: list[Any] | None = None,
+        transient: bool = False,
+        waiting_for: uuid.UUID | None = None,
+    ):
         super().__init__(message)
         self.message, self.details, self.transient = message, details or [], transient
+        self.waiting_for = waiting_for
 
 
 class _Committing:
@@ -223,6 +231,9 @@ async def _run_push(ctx: JobContext, record_id: uuid.UUID, manual: bool) -> floa
             again = exc.delay
         except _Failed as exc:
             _set_error(ctx, record, exc.message, exc.details, exc.transient)
+            if exc.waiting_for is not None and exc.waiting_for != record.id:
+                assert record.errors is not None
+                record.errors["waiting_for"] = str(exc.waiting_for)
         except ProviderUnavailable as exc:
             _set_error(
                 ctx,
@@ -818,11 +829,31 @@ async def _dependency_push(
     payload = await _dependency_payload(session, connection, entity, bound)
     attempts = await synced_queries.attempts_of(session, bound.id)
     if not attempts and bound.object_type in ("vendor", "customer"):
-        matched = await _match_pulled_contact(session, connection, bound)
-        if matched is not None:
-            await _adopt(session, bound, matched)
+        # An existing contact that plausibly matches is never duplicated: one clear candidate
+        # is linked; several, or one that needs a person, leave the record for a person.
+        decision = await _match_pulled_contact(session, connection, bound)
+        if decision is not None and decision[0].outcome == "matched":
+            assert decision[0].existing_id is not None
+            await _adopt(session, bound, decision[0].existing_id)
             await session.commit()
-            return matched
+            return decision[0].existing_id
+        if decision is not None and _needs_person(decision[0]):
+            from app.sync.matching import candidate_details
+
+            match, names = decision
+            why = (
+                match.reason
+                if match.outcome == "ambiguous"
+                else "a contact of the same name is there, with other details"
+            )
+            raise _Failed(
+                f"The {WHAT[bound.object_type]} may already be in the accounting system "
+                f"({why}); choose the contact with PATCH "
+                f"/v1/accounting_synced_records/{bound.id} "
+                '{"provider_object_id": ...}, or {"create_new": true} to create it',
+                candidate_details(match, "provider_object_id", names),
+                waiting_for=bound.id,
+            )
     op, found, attempt = await _send(
         session,
         provider,
@@ -983,32 +1014,51 @@ async def _find_dependency(
     return free[0] if free else None
 
 
+def _needs_person(match: matching.Match) -> bool:
+    """At push a duplicate contact in the customer's books is the costly mistake, so more is
+    left for a person than at pull: an ambiguous match, and also an unmatched one whose best
+    candidate has the same or a close name (the same name in another town may be a move)."""
+    if match.outcome == "ambiguous":
+        return True
+    return match.outcome == "unmatched" and any(
+        c.excluded_by not in ("country", "numbers") and c.fields[0].level in ("exact", "close")
+        for c in match.candidates
+    )
+
+
 async def _match_pulled_contact(
     session: AsyncSession, connection: AccountingConnection, bound: SyncedRecord
-) -> str | None:
-    """A pulled customer/supplier that is this counterpart (matching's rules), if exactly one
-    and no other counterpart holds it."""
+) -> tuple[matching.Match, dict[str, str]] | None:
+    """The matcher's decision for this counterpart against the contacts already in the
+    accounting system (as last pulled), and their names by provider id; None when the
+    counterpart is gone or has no name.
+
+    Candidates: pulled customers (or suppliers) whose name holds the stem (first four letters)
+    of one of the counterpart's words, so a typo later in a word still finds them. Contacts
+    another of our objects is linked to are "claimed": a match to one is left for a person.
+    Monite: a counterpart is matched by name, then country, city and address (`matching`).
+    """
     counterpart = await session.get(Counterpart, bound.object_id)
     if counterpart is None:
         return None
     data_type = DATA_TYPE[bound.object_type]
-    tokens = matching.name_tokens(counterpart.name)
-    if not tokens:
-        return None
-    rows = await sync_queries.pulled_by_name_token(
-        session, connection.id, data_type, max(tokens, key=len)
-    )
-    if not rows:
-        return None
+    stems = sorted({t[:4] for t in matching.name_tokens(counterpart.name) if len(t) >= 3})
+    rows = await sync_queries.pulled_by_name_words(session, connection.id, data_type, stems)
     from app.providers.records import Customer, Supplier, decode_object
     from app.sync.matching import contact_record
 
     kind = Customer if data_type == "customers" else Supplier
     existing = []
+    names: dict[str, str] = {}
     for row in rows:
         pulled = decode_object(kind, row.raw)
         name = pulled.customer_name if data_type == "customers" else pulled.supplier_name
         existing.append(contact_record(pulled, name))
+        names[pulled.id] = name or ""
+    holders = await synced_queries.of_provider_ids(
+        session, connection.id, bound.object_type, list(names)
+    )
+    claimed = {pid for pid, h in holders.items() if h.object_id is not None and h.id != bound.id}
     ours = matching.CounterpartRecord(
         id=str(counterpart.id),
         name=counterpart.name,
@@ -1017,14 +1067,7 @@ async def _match_pulled_contact(
         address=counterpart.line1,
         postal_code=counterpart.postal_code,
     )
-    result = matching.match_counterparts([ours], existing)[0]
-    if result.outcome != "matched" or result.existing_id is None:
-        return None
-    taken = await synced_queries.of_provider_ids(
-        session, connection.id, bound.object_type, [result.existing_id]
-    )
-    holder = taken.get(result.existing_id)
-    return None if holder is not None and holder.id != bound.id else result.existing_id
+    return matching.match_counterparts([ours], existing, claimed=claimed)[0], names
 
 
 # --------------------------------------------------------------------------------------------

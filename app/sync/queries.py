@@ -133,12 +133,21 @@ async def pulled_of_type(
     ).all()
 
 
-async def pulled_by_name_token(
-    session: AsyncSession, connection_id: uuid.UUID, data_type: str, token: str, limit: int = 200
+async def pulled_by_name_words(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    data_type: str,
+    words: Sequence[str],
+    limit: int = 500,
 ) -> Sequence[PulledRecord]:
-    """Pulled records of a type whose name contains ``token`` (case-insensitive), not deleted."""
-    from sqlalchemy import func
+    """Pulled records of a type, not deleted, whose name contains any of ``words``
+    (case-insensitive substrings; the caller passes word stems so that a typo later in a word
+    still finds it), at most ``limit``."""
+    from sqlalchemy import func, or_
 
+    if not words:
+        return []
+    name = func.lower(PulledRecord.name)
     return (
         await session.scalars(
             select(PulledRecord)
@@ -146,7 +155,7 @@ async def pulled_by_name_token(
                 PulledRecord.connection_id == connection_id,
                 PulledRecord.data_type == data_type,
                 PulledRecord.is_deleted.is_(False),
-                func.lower(PulledRecord.name).contains(token.lower()),
+                or_(*(name.contains(w.lower(), autoescape=True) for w in words)),
             )
             .limit(limit)
         )

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import SyncAttempt, SyncedRecord
+from app.db.models import PulledRecord, SyncAttempt, SyncedRecord
 
 
 async def of_provider_ids(
@@ -223,3 +223,37 @@ async def insert_pending_once(
         )
         .on_conflict_do_nothing(index_elements=["connection_id", "object_type", "object_id"])
     )
+
+
+async def pulled_contact(
+    session: AsyncSession, connection_id: uuid.UUID, data_type: str, provider_id: str
+) -> PulledRecord | None:
+    """A live (not deleted) pulled record of ``data_type`` on the connection, by provider id:
+    what a person may link a pushed counterpart to."""
+    return await session.scalar(
+        select(PulledRecord).where(
+            PulledRecord.connection_id == connection_id,
+            PulledRecord.data_type == data_type,
+            PulledRecord.provider_id == provider_id,
+            PulledRecord.is_deleted.is_(False),
+        )
+    )
+
+
+async def waiting_for(
+    session: AsyncSession, entity_id: uuid.UUID, record_id: uuid.UUID, limit: int = 1000
+) -> list[SyncedRecord]:
+    """Pushed documents in ``error`` whose push waits for the dependency record ``record_id``
+    (``errors.waiting_for``), oldest first."""
+    rows = await session.scalars(
+        select(SyncedRecord)
+        .where(
+            SyncedRecord.entity_id == entity_id,
+            SyncedRecord.object_type.in_(("bill", "receivable")),
+            SyncedRecord.sync_status == "error",
+        )
+        .order_by(SyncedRecord.created_at, SyncedRecord.id)
+        .limit(limit)
+    )
+    key = str(record_id)
+    return [r for r in rows if (r.errors or {}).get("waiting_for") == key]

@@ -119,11 +119,20 @@ class SyncedRecordController(Controller):
         data: ResolveBody,
         db_session: AsyncSession,
         entity: Entity,
+        state: State,
     ) -> SyncedRecordOut:
-        """Resolve an ambiguous match: link the pulled contact or item to ``object_id``."""
-        return service.to_out(
-            await service.resolve(db_session, entity, synced_record_id, data.object_id)
-        )
+        """Decide a record that waits for a person: link a pulled contact or item to
+        ``object_id``; or link a counterpart being pushed to the existing contact
+        ``provider_object_id``, or create it (``create_new``). Documents whose push waited for
+        it are queued again."""
+        record, waiting = await service.resolve(db_session, entity, synced_record_id, data)
+        out = service.to_out(record)
+        await db_session.commit()
+        jobs = state.get("jobs")
+        if jobs is not None:
+            for record_id in waiting:
+                await jobs.enqueue("push_synced_record", synced_record_id=str(record_id))
+        return out
 
     @post(
         "/{synced_record_id:uuid}/push",

@@ -52,9 +52,19 @@ class SyncedRecordOut(Response):
 
 
 class ResolveBody(Request):
-    """Support staff pick the counterpart or product an ambiguous record should link to."""
+    """Support staff decide a record that waits for a person; exactly one field:
 
-    object_id: uuid.UUID
+    - ``object_id``: a pulled contact or item that matched several: the counterpart or
+      product to link it to;
+    - ``provider_object_id``: a counterpart being pushed that may already be in the accounting
+      system: the existing contact (a pulled customer or supplier id) to link it to;
+    - ``create_new``: the same counterpart is none of those contacts: create it at the next
+      push.
+    """
+
+    object_id: uuid.UUID | None = None
+    provider_object_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    create_new: bool = False
 
 
 class BulkPushBody(Request):

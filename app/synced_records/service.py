@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Counterpart, Entity, Product, SyncAttempt, SyncedRecord
 from app.errors import Conflict, NotFound, Unprocessable
 from app.synced_records import queries
-from app.synced_records.schemas import AttemptOut, SyncedRecordOut
+from app.synced_records.schemas import AttemptOut, ResolveBody, SyncedRecordOut
 
 PUSHED_TYPES = ("bill", "receivable")
 #: Seconds a manual retry keeps the sweep off the record while the request pushes it.
@@ -72,21 +72,59 @@ async def with_attempts(
 
 
 async def resolve(
-    session: AsyncSession, entity: Entity, record_id: uuid.UUID, object_id: uuid.UUID
-) -> SyncedRecord:
-    """Link an ambiguous (or unlinked) pulled contact or item to the chosen object.
+    session: AsyncSession,
+    entity: Entity,
+    record_id: uuid.UUID,
+    body: ResolveBody,
+) -> tuple[SyncedRecord, list[uuid.UUID]]:
+    """Decide a record that waits for a person (`ResolveBody`): link a pulled contact or item
+    to one of our objects, or link a counterpart being pushed to an existing contact in the
+    accounting system, or have that counterpart created. Returns the record and the pushed
+    documents that waited for it, now ``pending`` (the caller commits and queues them).
 
     Raises:
         Conflict: the record is a pushed document, or already linked.
-        Unprocessable: the object is not the entity's, is of the wrong kind, or is linked to
-            another provider record on this connection.
+        Unprocessable: not exactly one choice; the object is not the entity's, is of the wrong
+            kind, or is linked to another provider record on this connection; the contact is
+            not in the accounting system (as last pulled) or is linked to another object.
     """
     record = await get(session, entity.id, record_id)
     if record.object_type in PUSHED_TYPES:
         raise Conflict("Only customer, vendor and product records are linked by hand")
     if record.sync_status == "done" and record.object_id is not None:
         raise Conflict("The record is already linked; it is done")
+    chosen = [
+        name
+        for name, value in (
+            ("object_id", body.object_id),
+            ("provider_object_id", body.provider_object_id),
+            ("create_new", body.create_new or None),
+        )
+        if value is not None
+    ]
+    if len(chosen) != 1:
+        raise Unprocessable.field(
+            ["body"], "give exactly one of object_id, provider_object_id, create_new"
+        )
+    if body.object_id is not None:
+        await _link_object(session, entity, record, body.object_id)
+    else:
+        await _decide_push(session, record, body.provider_object_id)
+    waiting = await queries.waiting_for(session, entity.id, record.id)
+    for doc in waiting:
+        doc.sync_status, doc.next_attempt_at, doc.errors = "pending", None, None
+    await session.flush()
+    return record, [d.id for d in waiting]
+
+
+async def _link_object(
+    session: AsyncSession, entity: Entity, record: SyncedRecord, object_id: uuid.UUID
+) -> None:
     loc: list[str | int] = ["body", "object_id"]
+    if record.object_id is not None:
+        raise Unprocessable.field(
+            loc, "this record is one of our objects being pushed: give provider_object_id"
+        )
     if record.object_type == "product":
         product = await session.get(Product, object_id)
         if product is None or product.entity_id != entity.id:
@@ -109,8 +147,62 @@ async def resolve(
     record.object_id = object_id
     record.sync_status = "done"
     record.errors = None
-    await session.flush()
-    return record
+
+
+async def _decide_push(
+    session: AsyncSession, record: SyncedRecord, provider_object_id: str | None
+) -> None:
+    """A counterpart being pushed: link it to an existing contact, or (None) create it."""
+    loc: list[str | int] = ["body", "provider_object_id"]
+    if record.object_id is None or record.object_type == "product":
+        raise Unprocessable.field(
+            loc if provider_object_id else ["body", "create_new"],
+            "only a counterpart being pushed is linked to a contact or created; "
+            "give object_id for a pulled record",
+        )
+    if record.push_operation_key is not None:
+        raise Conflict("A push of this record is in flight; wait for its outcome")
+    number = len(await queries.attempts_of(session, record.id)) + 1
+    now = dt.datetime.now(dt.UTC)
+    if provider_object_id is None:
+        # Recorded as an attempt: the push engine matches only before the first attempt, so
+        # the next push creates the contact.
+        decision = {"decided_by": "person", "create_new": True}
+        record.sync_status, record.next_attempt_at, record.errors = "pending", None, None
+    else:
+        data_type = "customers" if record.object_type == "customer" else "suppliers"
+        pulled = await queries.pulled_contact(
+            session, record.connection_id, data_type, provider_object_id
+        )
+        if pulled is None:
+            raise Unprocessable.field(
+                loc, f"no {data_type[:-1]} {provider_object_id!r} in the accounting system"
+            )
+        holders = await queries.of_provider_ids(
+            session, record.connection_id, record.object_type, [provider_object_id]
+        )
+        holder = holders.get(provider_object_id)
+        if holder is not None and holder.id != record.id:
+            if holder.object_id is not None:
+                raise Unprocessable.field(
+                    loc, f"{provider_object_id!r} is already linked to {holder.object_id}"
+                )
+            await session.delete(holder)  # the pulled contact's unlinked placeholder
+            await session.flush()
+        decision = {"decided_by": "person", "linked": provider_object_id}
+        record.provider_object_id = record.platform_object_id = provider_object_id
+        record.provider_updated_at = record.platform_updated_at = now
+        record.sync_status, record.next_attempt_at, record.errors = "done", None, None
+    session.add(
+        SyncAttempt(
+            synced_record_id=record.id,
+            number=number,
+            kind="resolve",
+            outcome="done",
+            request_summary=decision,
+            finished_at=now,
+        )
+    )
 
 
 async def prepare_retry(

@@ -145,3 +145,24 @@ def test_each_candidate_explains_itself_in_monites_order() -> None:
         assert f.level == "missing" or f.level in LEVELS[f.field]
     assert best.weight == pytest.approx(sum(f.weight for f in best.fields), abs=0.05)
     assert "match weight" in m.reason
+
+
+def test_a_bare_name_in_another_city_is_left_for_a_person() -> None:
+    # Nothing but the name agrees and the city differs: maybe a move, maybe another company.
+    existing = [CP("cp-1", "Concept Stationery Supplies", "GB", "Leeds")]
+    m = one(CP("c-1", "Concept Stationery Supplies Ltd", "GB", "Newcastle"), existing)
+    assert (m.outcome, m.existing_id) == ("ambiguous", None)
+    assert "another city" in m.reason
+    assert [c.existing_id for c in m.candidates][:1] == ["cp-1"]
+
+
+def test_another_number_in_the_name_is_another_company() -> None:
+    existing = [
+        CP("cp-1", "AI Support", "GB"),
+        CP("cp-2", "AI Support 2", "GB", "Blackpool", "77a Station Road", "BP12 7HT"),
+    ]
+    m = one(
+        CP("c-1", "AI Support Ltd", "GB", "Blackpool", "67a Station Road", "BP12 7HT"), existing
+    )
+    assert (m.outcome, m.existing_id) == ("matched", "cp-1")
+    assert next(c for c in m.candidates if c.existing_id == "cp-2").excluded_by == "numbers"
