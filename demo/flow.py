@@ -361,11 +361,21 @@ async def run_platform(
             line["ledger_account_id"] = active[0]["id"]
         created = await api.call("POST", f"/v1/payables/{p['id']}/line_items", json=line)
         await api.call("POST", f"/v1/payables/{p['id']}/submit_for_approval")
-        await api.call("POST", f"/v1/payables/{p['id']}/approve_payment_operation")
         return p["id"], created["id"]
 
     good_bill, _ = await payable("DEMO-BILL-1", True)
+    await api.call("POST", f"/v1/payables/{good_bill}/approve_payment_operation")
+    # approval runs the push's validation: a line without a ledger account is refused
     bad_bill, bad_line = await payable("DEMO-BILL-2", False)
+    refused = await api.call(
+        "POST", f"/v1/payables/{bad_bill}/approve_payment_operation", expect=(200, 422)
+    )
+    problems = [d["msg"] for d in (refused or {}).get("detail", [])]
+    print(f"    approving DEMO-BILL-2 refused: {'; '.join(problems)[:120]}")
+    report.check(
+        "bill without ledger account refused at approval",
+        bool(problems) and any("ledger account" in p for p in problems),
+    )
     product = await api.call(
         "POST",
         "/v1/products",
@@ -428,7 +438,6 @@ async def run_platform(
         name: await settled(t, i)
         for name, t, i in (
             ("bill 1", "bill", good_bill),
-            ("bill 2", "bill", bad_bill),
             ("invoice 1", "receivable", good_invoice),
             ("invoice 2", "receivable", bad_invoice),
         )
@@ -447,25 +456,24 @@ async def run_platform(
         )
     report.check("good bill pushed", records["bill 1"]["sync_status"] == "done")
     report.check("good invoice pushed", records["invoice 1"]["sync_status"] == "done")
-    report.check("bill without ledger account refused", records["bill 2"]["sync_status"] == "error")
     report.check(
         "invoice whose product has no ledger account refused",
         records["invoice 2"]["sync_status"] == "error",
     )
-    # the fixes: code the bill's line, give the product an account; then retry
+    # the fixes: code the bill's line and approve it; give the product an account and retry
     await api.call(
         "PATCH",
         f"/v1/payables/{bad_bill}/line_items/{bad_line}",
         json={"ledger_account_id": active[0]["id"]},
     )
+    await api.call("POST", f"/v1/payables/{bad_bill}/approve_payment_operation")
     await api.call(
         "PATCH", f"/v1/products/{unaccounted['id']}", json={"ledger_account_id": active[0]["id"]}
     )
-    for name in ("bill 2", "invoice 2"):
-        await api.call("POST", f"/v1/accounting_synced_records/{records[name]['id']}/push")
+    await api.call("POST", f"/v1/accounting_synced_records/{records['invoice 2']['id']}/push")
     fixed_bill = await settled("bill", bad_bill)
     fixed_invoice = await settled("receivable", bad_invoice)
-    report.check("fixed bill retried and done", fixed_bill["sync_status"] == "done")
+    report.check("fixed bill approved and pushed", fixed_bill["sync_status"] == "done")
     report.check("fixed invoice retried and done", fixed_invoice["sync_status"] == "done")
 
     company = connection_company = None

@@ -34,6 +34,7 @@ from app.payables.schemas import (
     PayableUpdate,
 )
 from app.schemas import check_currency
+from app.sync import documents as sync_documents
 
 #: Statuses in which a payable and its lines may be edited.
 EDITABLE = ("draft", "new")
@@ -324,12 +325,40 @@ async def transition(
     the bill is ``mark_as_paid``). ``mark_as_paid`` sets ``amount_paid`` to the total and
     ``amount_due`` to 0.
 
+    ``approve_payment_operation`` on an entity with a connected accounting system runs the
+    push's validation first (lines need an active ledger account and tax rate of the
+    accounting system, ...).
+
     Raises:
         NotFound: no such payable for the entity.
         Conflict: the action is not allowed from the current status.
         Unprocessable: missing counterpart or lines; a partial payment that is not below the
-            amount still due.
+            amount still due; approval of a payable the push would refuse (every problem).
     """
     p = await get(session, entity.id, payable_id)
+    if action == "approve_payment_operation" and p.status in ACTIONS[action][0]:
+        await _check_pushable(session, entity, p)
     await documents.transition(session, entity, LIFECYCLE, p, action, amount_paid)
     return p
+
+
+#: The push validation's field names that a payable line or payable spells otherwise.
+_API_FIELDS = {"tax_rate": "tax", "issue_date": "issued_at"}
+
+
+async def _check_pushable(session: AsyncSession, entity: Entity, p: Payable) -> None:
+    """Monite: "issuance of bills without this validation is prohibited": with a connected
+    accounting system, approval runs the push's validation and refuses with every problem
+    (``loc`` ``["payable", "line_items", index, field]`` for a line's)."""
+    problems = await sync_documents.payable_push_problems(session, entity, p)
+    if not problems:
+        return
+    errors: list[tuple[list[str | int], str, str]] = []
+    for pr in problems:
+        loc: list[str | int] = ["payable"]
+        if pr.line is not None:
+            loc += ["line_items", pr.line - 1]
+        if pr.field:
+            loc.append(_API_FIELDS.get(pr.field, pr.field))
+        errors.append((loc, pr.message, pr.code))
+    raise Unprocessable(errors)

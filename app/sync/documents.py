@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync_rules as rules
+from app.connections import queries as connection_queries
 from app.counterparts import queries as counterpart_queries
 from app.db.models import (
     AccountingConnection,
@@ -205,4 +206,20 @@ async def receivable_doc(
         due_date=receivable.due_date,
         memo=receivable.memo,
         discount=discount(receivable.discount),
+    )
+
+
+async def payable_push_problems(
+    session: AsyncSession, entity: Entity, payable: Payable
+) -> list[rules.Problem]:
+    """What would stop ``payable`` being pushed as a bill on the entity's connected
+    connection: the push's own validation (``sync_rules.validate_payable``) against the
+    connection's pulled ledger accounts and tax rates. Empty when the entity has no connected
+    connection (nothing to check against) or nothing is wrong."""
+    connection = await connection_queries.active_of_entity(session, entity.id)
+    if connection is None or connection.status != "connected":
+        return []
+    doc = await payable_doc(session, connection, payable)
+    return list(
+        rules.validate_payable(doc, await push_context(session, connection, entity)).problems
     )

@@ -325,7 +325,8 @@ async def test_lifecycle_happy_path_and_conflicts(env, status_calls) -> None:
     assert {"counterpart_id", "line_items"} <= set(locs(early))
     await api.patch(f"/v1/payables/{pid}", {"counterpart_id": env["counterpart_id"]})
     assert "line_items" in locs(await api.post(f"/v1/payables/{pid}/submit_for_approval"))
-    await api.post(f"/v1/payables/{pid}/line_items", LINES[0])  # total 7196
+    coded = {**LINES[0], "ledger_account_id": env["account_id"]}
+    await api.post(f"/v1/payables/{pid}/line_items", coded)  # total 7196
     wrong = await api.post(f"/v1/payables/{pid}/approve_payment_operation")
     assert wrong.status_code == 409
     message = wrong.json()["error"]["message"]
@@ -396,7 +397,8 @@ async def test_lifecycle_happy_path_and_conflicts(env, status_calls) -> None:
 
 async def test_cancel_from_each_allowed_status(env, status_calls) -> None:
     api = env["api"]
-    body = {"currency": "EUR", "counterpart_id": env["counterpart_id"], "line_items": [LINES[0]]}
+    coded = {**LINES[0], "ledger_account_id": env["account_id"]}
+    body = {"currency": "EUR", "counterpart_id": env["counterpart_id"], "line_items": [coded]}
     paths = {
         "draft": [],
         "approve_in_progress": ["submit_for_approval"],
@@ -476,3 +478,51 @@ async def test_other_tenants_get_404(env, partner, other_partner, sessionmaker) 
     assert (await borrowed.post("/v1/payables", {"currency": "EUR"})).status_code == 404
     assert await counts(sessionmaker) == (1, 1)
     assert (await api.get(f"/v1/payables/{pid}")).json() == created.json()
+
+
+async def test_approval_runs_the_push_validation_and_lists_every_problem(
+    env, partner, status_calls
+) -> None:
+    """Monite: "issuance of bills without this validation is prohibited"."""
+    api = env["api"]
+    body = {
+        "currency": "EUR",
+        "counterpart_id": env["counterpart_id"],
+        # no ledger account; no ledger account and a 12.5% tax the books have no rate for
+        "line_items": [LINES[0], LINES[1]],
+    }
+    pid = (await api.post("/v1/payables", body)).json()["id"]
+    assert (await api.post(f"/v1/payables/{pid}/submit_for_approval")).status_code == 200
+    refused = await api.post(f"/v1/payables/{pid}/approve_payment_operation")
+    assert refused.status_code == 422, refused.text
+    problems = refused.json()["detail"]
+    assert {tuple(p["loc"]) for p in problems} == {
+        ("payable", "line_items", 0, "ledger_account_id"),
+        ("payable", "line_items", 1, "ledger_account_id"),
+        ("payable", "line_items", 1, "tax"),
+    }
+    assert all(p["msg"] for p in problems)
+    assert (await api.get(f"/v1/payables/{pid}")).json()["status"] == "approve_in_progress"
+    assert status_calls[-1][2:] == ("draft", "approve_in_progress")  # nothing after the refusal
+    # coding the lines (allowed while approval is in progress) lets it pass
+    lines = (await api.get(f"/v1/payables/{pid}")).json()["line_items"]
+    for line in lines:
+        fixed = await api.patch(
+            f"/v1/payables/{pid}/line_items/{line['id']}",
+            {"ledger_account_id": env["account_id"], "accounting_tax_rate_id": env["rate_id"]},
+        )
+        assert fixed.status_code == 200, fixed.text
+    approved = await api.post(f"/v1/payables/{pid}/approve_payment_operation")
+    assert approved.status_code == 200 and approved.json()["status"] == "waiting_to_be_paid"
+
+    # an entity without an accounting connection has nothing to check against
+    other_entity = await partner.create_entity("Unconnected Ltd")
+    other = Api(partner, other_entity)
+    cp = await make_counterpart(partner, other_entity)
+    pid = (
+        await other.post(
+            "/v1/payables", {"currency": "EUR", "counterpart_id": cp, "line_items": [LINES[1]]}
+        )
+    ).json()["id"]
+    await other.post(f"/v1/payables/{pid}/submit_for_approval")
+    assert (await other.post(f"/v1/payables/{pid}/approve_payment_operation")).status_code == 200

@@ -144,6 +144,14 @@ async def test_approved_payable_is_pushed_as_an_open_bill(world, sessionmaker) -
 async def test_validation_failure_then_fix_and_retry(world, sessionmaker) -> None:
     _entity, h, accounts, rates = await _setup(world)
     vendor = await _vendor(world, h)
+    # Approval runs the push's validation and would refuse this payable outright; an entity
+    # whose rules push at approve_in_progress meets the failure at push instead.
+    rules = await world.client.patch(
+        "/v1/accounting_sync_rules",
+        headers=h,
+        json={"push_statuses": {"payable": ["approve_in_progress", "waiting_to_be_paid"]}},
+    )
+    assert rules.status_code == 200, rules.text
     payable = (
         await world.client.post(
             "/v1/payables",
@@ -164,10 +172,18 @@ async def test_validation_failure_then_fix_and_retry(world, sessionmaker) -> Non
             },
         )
     ).json()
-    for action in ("submit_for_approval", "approve_payment_operation"):
-        assert (
-            await world.client.post(f"/v1/payables/{payable['id']}/{action}", headers=h)
-        ).status_code == 200
+    refused = await world.client.post(
+        f"/v1/payables/{payable['id']}/approve_payment_operation", headers=h
+    )
+    assert refused.status_code == 409  # not submitted yet
+    assert (
+        await world.client.post(f"/v1/payables/{payable['id']}/submit_for_approval", headers=h)
+    ).status_code == 200
+    refused = await world.client.post(
+        f"/v1/payables/{payable['id']}/approve_payment_operation", headers=h
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["payable", "line_items", 0, "ledger_account_id"]
     record = await _synced(world, h, "bill", payable["id"])
     assert record["sync_status"] == "error"
     assert "line 1" in " ".join(record["errors"]["details"]).lower()
@@ -176,8 +192,7 @@ async def test_validation_failure_then_fix_and_retry(world, sessionmaker) -> Non
     ).json()
     assert [a["kind"] for a in detail["attempts"]] == ["validate"]
     assert detail["attempts"][0]["push_operation_key"] is None  # no provider call was made
-    # The fix: a payable awaiting payment cannot be edited in the API, so support fixes the
-    # line's data the way a migration or a re-import would.
+    # The fix: support fixes the line's data the way a migration or a re-import would.
     from sqlalchemy import update
 
     from app.db.models import PayableLineItem

@@ -137,6 +137,23 @@ async def payable(
     return pid
 
 
+async def submit(world: World, h: dict[str, str], pid: str) -> None:
+    done = await world.client.post(f"/v1/payables/{pid}/submit_for_approval", headers=h)
+    assert done.status_code == 200, done.text
+
+
+async def push_at_submission(world: World, h: dict[str, str]) -> None:
+    """The entity's rules push payables from ``approve_in_progress`` (as Draft bills): a
+    payable the push would refuse is refused at approval, so these tests meet the push's
+    validation on submission instead."""
+    r = await world.client.patch(
+        "/v1/accounting_sync_rules",
+        headers=h,
+        json={"push_statuses": {"payable": ["approve_in_progress", "waiting_to_be_paid"]}},
+    )
+    assert r.status_code == 200, r.text
+
+
 async def receivable(
     world: World,
     h: dict[str, str],
@@ -439,6 +456,7 @@ async def test_each_validation_failure_is_an_error_and_calls_no_provider(
     company = await company_id(sessionmaker)
     acc, old_acc = books.accounts[0]["id"], books.accounts[1]["id"]
     rate, old_rate = books.rate(0)["id"], books.rate(1)["id"]
+    await push_at_submission(world, books.h)
     vendor = await counterpart(world, books.h, "Validation Supplier")
     customer = await counterpart(world, books.h, "Validation Customer")
 
@@ -450,8 +468,10 @@ async def test_each_validation_failure_is_an_error_and_calls_no_provider(
 
     no_rate = {"accounting_tax_rate_id": None, "tax": None}
     cases: dict[str, tuple[str, str, list[str]]] = {}
-    # Coded while still active, archived in the accounting system before approval (coding
-    # with an archived row is refused outright, see test_ledger_retired.py).
+    # Approval runs the push's validation and refuses these bills outright (test_payables.py);
+    # with the rules pushing at approve_in_progress, submitting them meets it at push. The
+    # archived ones are coded while still active, then archived in the accounting system
+    # (coding with an archived row is refused outright, see test_ledger_retired.py).
     stale = {
         "ledger_account_archived": await payable(
             world, books.h, vendor, [line(ledger_account_id=old_acc)], approve=False
@@ -463,16 +483,16 @@ async def test_each_validation_failure_is_an_error_and_calls_no_provider(
     await _archive_account(sessionmaker, old_acc)
     await _archive_rate(sessionmaker, old_rate)
     for case, pid in stale.items():
-        for action in ("submit_for_approval", "approve_payment_operation"):
-            done = await world.client.post(f"/v1/payables/{pid}/{action}", headers=books.h)
-            assert done.status_code == 200, done.text
+        await submit(world, books.h, pid)
         cases[case] = ("bill", pid, ["line 1", "archived"])
     for case, lines, words in (
         ("ledger_account_missing", [line(ledger_account_id=None)], ["line 1", "no ledger acc"]),
         ("tax_rate_missing", [line(**no_rate)], ["line 1", "no tax rate"]),
         ("two_problems", [line(ledger_account_id=None), line(**no_rate)], ["line 1", "line 2"]),
     ):
-        cases[case] = ("bill", await payable(world, books.h, vendor, lines), words)
+        pid = await payable(world, books.h, vendor, lines, approve=False)
+        await submit(world, books.h, pid)
+        cases[case] = ("bill", pid, words)
     plain = await product(world, books.h, "Plain product", 1000, acc)
     no_account = await product(world, books.h, "Product without account", 1000, None)
     for case, prod, discount, words in (
@@ -498,6 +518,7 @@ async def test_each_validation_failure_is_an_error_and_calls_no_provider(
 
 async def test_a_fixed_payable_is_pushed_on_retry(world, sessionmaker) -> None:
     books = await connect_books(world)
+    await push_at_submission(world, books.h)
     vendor = await counterpart(world, books.h, "Fixable Supplies")
     std = books.rate(0)
     pid = await payable(
@@ -506,7 +527,9 @@ async def test_a_fixed_payable_is_pushed_on_retry(world, sessionmaker) -> None:
         vendor,
         [{"name": "Desk", "quantity": 2, "unit_price": 5000, "tax": 2000,
           "accounting_tax_rate_id": std["id"]}],
+        approve=False,
     )  # fmt: skip
+    await submit(world, books.h, pid)
     record = await settled(world, books.h, "bill", pid)
     assert record["sync_status"] == "error"
     company = await company_id(sessionmaker)
