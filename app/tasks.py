@@ -21,7 +21,7 @@ import random
 import uuid
 
 from app.connections import queries as connection_queries
-from app.connections.service import apply_connection_snapshot
+from app.connections.service import apply_connection_snapshot, carry_over
 from app.jobs import JobContext, current_context, job_label, registry
 from app.providers import ProviderError
 from app.providers.factory import NoProviderKey
@@ -184,6 +184,7 @@ async def _check_pending(ctx: JobContext) -> None:
                 continue
             linked = [r for r in remote if r.status == "Linked"] or remote[:1]
             if linked and apply_connection_snapshot(conn, linked[0]):
+                await carry_over(session, conn)
                 await session.commit()
                 await ctx.jobs.ensure_pull_schedule(conn.id)
                 await ctx.jobs.enqueue("pull_connection", connection_id=str(conn.id))

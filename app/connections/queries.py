@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AccountingConnection, Entity, ProviderCompany, PullCursor
+from app.db.models import (
+    AccountingConnection,
+    AccountingTaxRate,
+    Entity,
+    LedgerAccount,
+    ProviderCompany,
+    PullCursor,
+    PulledRecord,
+    SyncedRecord,
+)
 
 
 async def get(
@@ -119,3 +128,79 @@ async def take_manual_sync(
         return None
     used = await session.scalar(select(c.manual_syncs).where(c.id == connection_id))
     return max(0, limit - int(used or 0))
+
+
+async def previous_of_same_company(
+    session: AsyncSession, c: AccountingConnection
+) -> AccountingConnection | None:
+    """The entity's most recent disconnected connection to the same accounting company as
+    ``c``: the same provider company and the same platform (None without a platform)."""
+    if c.platform is None:
+        return None
+    return await session.scalar(
+        select(AccountingConnection)
+        .where(
+            AccountingConnection.entity_id == c.entity_id,
+            AccountingConnection.id != c.id,
+            AccountingConnection.status == "disconnected",
+            AccountingConnection.provider_company_id == c.provider_company_id,
+            AccountingConnection.platform == c.platform,
+        )
+        .order_by(AccountingConnection.created_at.desc())
+        .limit(1)
+    )
+
+
+async def move_pulled_rows(session: AsyncSession, old_id: uuid.UUID, new_id: uuid.UUID) -> None:
+    """Move a connection's pulled ledger accounts, tax rates, records and synced records (with
+    their attempts) to another connection: the rows, and so their ids, stay the same. The
+    target must have none of its own yet (the unique keys include the connection)."""
+    for model in (LedgerAccount, AccountingTaxRate, PulledRecord, SyncedRecord):
+        await session.execute(
+            update(model)
+            .where(model.connection_id == old_id)
+            .values(connection_id=new_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def latest_of_entity(
+    session: AsyncSession, entity_id: uuid.UUID, status: str
+) -> AccountingConnection | None:
+    """The entity's most recently created connection in ``status``."""
+    return await session.scalar(
+        select(AccountingConnection)
+        .where(AccountingConnection.entity_id == entity_id, AccountingConnection.status == status)
+        .order_by(AccountingConnection.created_at.desc())
+        .limit(1)
+    )
+
+
+async def waiting_documents(session: AsyncSession, entity_id: uuid.UUID) -> list[SyncedRecord]:
+    """The entity's document synced records that wait for a connection (see
+    ``app.sync.hooks``: ``errors.code`` ``no_connection``), on any of its connections."""
+    rows = await session.scalars(
+        select(SyncedRecord)
+        .where(
+            SyncedRecord.entity_id == entity_id,
+            SyncedRecord.object_type.in_(("bill", "receivable")),
+            SyncedRecord.sync_status == "error",
+            SyncedRecord.next_attempt_at.is_(None),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return [r for r in rows if (r.errors or {}).get("code") == "no_connection"]
+
+
+async def has_record(
+    session: AsyncSession, connection_id: uuid.UUID, object_type: str, object_id: uuid.UUID
+) -> bool:
+    return (
+        await session.scalar(
+            select(SyncedRecord.id).where(
+                SyncedRecord.connection_id == connection_id,
+                SyncedRecord.object_type == object_type,
+                SyncedRecord.object_id == object_id,
+            )
+        )
+    ) is not None

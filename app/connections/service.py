@@ -300,6 +300,39 @@ def apply_provider_status(
     return became_connected
 
 
+async def carry_over(session: AsyncSession, c: AccountingConnection) -> dict[str, Any]:
+    """``c`` has just become connected: keep what the partner holds.
+
+    Reconnecting the same accounting company (same provider company and platform as the
+    entity's most recent disconnected connection): that connection's pulled ledger accounts,
+    tax rates, records and synced records (with their history) move to ``c``, so every id the
+    partner holds stays valid and the next pull updates them rather than duplicating them. A
+    different company starts clean. Either way, documents that reached a push status while no
+    connection was active (synced records waiting with ``errors.code`` ``no_connection``)
+    move to ``c`` as ``pending``: the sweep pushes them. Returns what was done,
+    ``{"adopted_from": id | None, "documents": n}``.
+    """
+    previous = await queries.previous_of_same_company(session, c)
+    if previous is not None:
+        await session.flush()
+        await queries.move_pulled_rows(session, previous.id, c.id)
+        log.info("connection %s: carried over the pulled data of %s", c.id, previous.id)
+    woken = 0
+    for record in await queries.waiting_documents(session, c.entity_id):
+        if record.connection_id != c.id:
+            assert record.object_id is not None
+            if await queries.has_record(session, c.id, record.object_type, record.object_id):
+                continue
+            record.connection_id = c.id
+            record.platform = c.platform
+        record.sync_status = "pending"
+        record.errors = None
+        record.next_attempt_at = None
+        woken += 1
+    await session.flush()
+    return {"adopted_from": previous.id if previous else None, "documents": woken}
+
+
 def apply_connection_snapshot(c: AccountingConnection, remote: Connection) -> bool:
     """Apply a connection read from the provider (the periodic check of pending ones)."""
     errors = [

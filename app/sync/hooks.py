@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync_rules as rules
 from app.connections import queries as connection_queries
-from app.db.models import Entity, Payable, Receivable, SyncedRecord
+from app.db.models import AccountingConnection, Entity, Payable, Receivable, SyncedRecord
 from app.jobs import active_context
 from app.synced_records import queries as synced_queries
 
@@ -72,10 +72,12 @@ async def document_status_changed(
     again as an update) and a push job is queued after commit.
     """
     connection = await connection_queries.active_of_entity(session, entity.id)
-    if connection is None or connection.status != "connected":
-        return
     rules_ = push_statuses(entity)
     listed = rules_.payable if object_type == "bill" else rules_.receivable
+    if connection is None or connection.status != "connected":
+        if document.status in listed:
+            await _wait_for_connection(session, entity, object_type, document, connection)
+        return
     if document.status not in listed:
         return
     record = await synced_queries.of_object(session, connection.id, object_type, document.id)
@@ -99,3 +101,49 @@ async def document_status_changed(
     record.object_updated_at = now
     await session.flush()
     _enqueue_after_commit(session, str(record.id))
+
+
+#: ``errors.code`` of a document synced record waiting for a connection.
+NO_CONNECTION = "no_connection"
+
+
+async def _wait_for_connection(
+    session: AsyncSession,
+    entity: Entity,
+    object_type: Literal["bill", "receivable"],
+    document: Payable | Receivable,
+    active: AccountingConnection | None,
+) -> None:
+    """The document reached a push status while the entity had no connected connection: its
+    synced record (on the de-authorised connection, else the most recent disconnected one)
+    says so and waits; when a connection becomes connected it is pushed there
+    (``app.connections.service.carry_over``). An entity that never connected has none."""
+    holder = active if active is not None and active.status == "deauthorized" else None
+    if holder is None:
+        holder = await connection_queries.latest_of_entity(session, entity.id, "disconnected")
+    if holder is None:
+        return
+    record = await synced_queries.of_object(session, holder.id, object_type, document.id)
+    if record is not None and record.push_operation_key is not None:
+        return  # a push in flight settles first
+    if record is None:
+        record = SyncedRecord(
+            entity_id=entity.id,
+            connection_id=holder.id,
+            object_type=object_type,
+            object_id=document.id,
+            platform=holder.platform,
+            provider="codat",
+            attempts=0,
+        )
+        session.add(record)
+    record.sync_status = "error"
+    record.next_attempt_at = None
+    record.errors = {
+        "code": NO_CONNECTION,
+        "message": f"The {object_type} reached {document.status} while the entity had no "
+        "active accounting connection; it is pushed when the entity connects again",
+        "details": [],
+    }
+    record.object_updated_at = dt.datetime.now(dt.UTC)
+    await session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import webhooks
 from app.connections import health
 from app.connections import queries as connection_queries
-from app.connections.service import apply_provider_status
+from app.connections.service import apply_provider_status, carry_over
 from app.db.models import WebhookEvent
 from app.jobs import JobContext
 from app.webhook_receiver import queries
@@ -123,6 +123,7 @@ async def _apply(
         )
         await session.flush()
         if became_connected:
+            await carry_over(session, conn)
             await session.commit()
             await ctx.jobs.ensure_pull_schedule(conn.id)
             await ctx.jobs.enqueue("pull_connection", connection_id=str(conn.id))
