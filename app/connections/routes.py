@@ -69,11 +69,14 @@ class ConnectionController(Controller):
         operation_id="get_accounting_connections_id_sync_status",
     )
     async def sync_status(
-        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity
+        self, connection_id: uuid.UUID, db_session: AsyncSession, entity: Entity, state: State
     ) -> SyncStatusOut:
         """Health at a glance: per data type the last attempt, last success, records read and
-        changed by it, and the current error; the connection's current problems."""
-        return await service.sync_status(db_session, entity.id, connection_id)
+        changed by it, and the current error; the connection's current problems; whether its
+        last complete pull is too old (``stale``)."""
+        return await service.sync_status(
+            db_session, entity.id, connection_id, state.settings.pull_interval_seconds
+        )
 
     @post(
         "/{connection_id:uuid}/disconnect",

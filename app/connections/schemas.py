@@ -43,11 +43,13 @@ class DataTypeSyncStatus(Response):
 
 class SyncStatusOut(Response):
     """A connection's health at a glance: ``healthy`` is true when it is connected, has no
-    current problem and every data type has pulled successfully."""
+    current problem, is not ``stale`` (its last complete pull is no older than two pull
+    intervals and ten minutes) and every data type has pulled successfully."""
 
     connection_id: uuid.UUID
     status: ConnectionStatus
     healthy: bool
+    stale: bool
     last_pull: dt.datetime | None
     data: list[DataTypeSyncStatus]
     errors: list[ErrorOut]

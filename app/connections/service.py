@@ -107,13 +107,26 @@ async def take_manual_sync(
     return SyncQuota(True, limit, remaining, retry_after)
 
 
+def stale_after(pull_interval_seconds: int) -> dt.timedelta:
+    """How old the last complete pull of a connected connection may be before it is stale:
+    two scheduled intervals and ten minutes (a pull that failed once is retried well within)."""
+    return dt.timedelta(seconds=2 * pull_interval_seconds + 600)
+
+
 async def sync_status(
-    session: AsyncSession, entity_id: uuid.UUID, connection_id: uuid.UUID
+    session: AsyncSession,
+    entity_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    pull_interval_seconds: int = 3600,
+    now: dt.datetime | None = None,
 ) -> SyncStatusOut:
     """Per data type pull state and the connection's current problems.
 
     A data type's ``error`` is its own problem or, failing that, a connection-wide one
-    (every data type is blocked by it). Raises NotFound unless the entity's connection.
+    (every data type is blocked by it). ``stale``: connected, and the last complete pull
+    (or, never pulled, the connection) is older than :func:`stale_after` ``(interval)``,
+    whatever the reason (failing pulls, or no worker running them). Raises NotFound unless
+    the entity's connection.
     """
     c = await get(session, entity_id, connection_id)
     cursors = {r.data_type: r for r in await queries.pull_cursors(session, c.id)}
@@ -137,13 +150,23 @@ async def sync_status(
                 error=_error_out(problem) if problem else None,
             )
         )
+    since = c.last_pull or c.connected_at or c.created_at
+    stale = (
+        c.status == "connected"
+        and since is not None
+        and ((now or dt.datetime.now(dt.UTC)) - since > stale_after(pull_interval_seconds))
+    )
     healthy = (
-        c.status == "connected" and not found and all(d.last_success_at is not None for d in data)
+        c.status == "connected"
+        and not found
+        and not stale
+        and all(d.last_success_at is not None for d in data)
     )
     return SyncStatusOut(
         connection_id=c.id,
         status=c.status,  # type: ignore[arg-type]
         healthy=healthy,
+        stale=stale,
         last_pull=c.last_pull,
         data=data,
         errors=[_error_out(e) for e in found],

@@ -195,3 +195,23 @@ async def test_sync_status_is_scoped_to_the_entity(world: World) -> None:
         headers=world.partner.entity_headers(entity),
     )
     assert r.status_code in (404, 422)
+
+
+async def test_a_connection_not_pulled_for_too_long_is_stale(world: World, sessionmaker) -> None:
+    import datetime as dt
+    import uuid
+
+    from app.connections import service
+
+    entity = await world.partner.create_entity("Acme Ltd")
+    h = world.partner.entity_headers(entity)
+    conn = await world.connect(entity, "xero")
+    now = await _status(world, h, conn["id"])
+    assert now["stale"] is False and now["healthy"] is True
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)  # two hourly pulls missed
+    async with sessionmaker() as session:
+        status = await service.sync_status(
+            session, uuid.UUID(entity), uuid.UUID(conn["id"]), 3600, now=later
+        )
+    assert status.stale is True and status.healthy is False
+    assert status.errors == []  # nothing failed: the pulls did not run at all
