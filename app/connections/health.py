@@ -41,6 +41,15 @@ from app.providers import (
 #: The data types a pull reads (Codat's names), in pull order: what push validation and
 #: matching depend on first.
 PULLED_DATA_TYPES = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills")
+#: Codat's dataset names that differ from the data type a pull reads.
+_DATASET_NAMES = {"chartOfAccounts": "accounts"}
+
+
+def pulled_data_type(name: str | None) -> str | None:
+    """The pulled data type of a Codat dataset name (``chartOfAccounts`` -> ``accounts``)."""
+    return _DATASET_NAMES.get(name, name) if name else None
+
+
 #: At most this many problems are kept (the oldest seen go first).
 MAX_PROBLEMS = 50
 #: Codes set from the provider's view of the connection (replaced as a set by it).

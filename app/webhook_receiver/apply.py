@@ -134,16 +134,25 @@ async def _apply(
     if isinstance(event, webhooks.DataSyncCompleted):
         queued = 0
         for conn in connections:
+            for failed in event.failed_data_types:
+                name = health.pulled_data_type(failed)
+                health.record(
+                    conn, "data_sync_error", f"The provider's sync of {failed} failed", name
+                )
             if conn.status == "connected":
                 await ctx.jobs.enqueue(
-                    "pull_connection", connection_id=str(conn.id), data_types=list(event.data_types)
+                    "pull_connection",
+                    connection_id=str(conn.id),
+                    data_types=[health.pulled_data_type(d) for d in event.data_types],
                 )
                 queued += 1
         return "applied" if queued else "not_connected"
     if isinstance(event, webhooks.DataSyncError):
         for conn in connections:
             message = event.message or f"data sync error ({event.data_type or 'unknown data type'})"
-            health.record(conn, "data_sync_error", message, event.data_type or None)
+            health.record(
+                conn, "data_sync_error", message, health.pulled_data_type(event.data_type)
+            )
         return "applied"
     if isinstance(event, webhooks.PushOperationChanged):
         from app.sync import push
