@@ -21,6 +21,8 @@ Codes:
 - ``connection_error``: the provider reports a problem with the link to the platform
   (``dataConnectionErrors``, e.g. "User cancelled"); connection-wide.
 - ``data_sync_error``: the provider reports a data type's sync failed (webhook).
+- ``provider_key_missing``: the partner has no provider API key; connection-wide.
+- ``internal_error``: the service failed while pulling a data type (retried).
 """
 
 from __future__ import annotations

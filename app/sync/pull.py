@@ -34,6 +34,7 @@ from app.connections import queries as connection_queries
 from app.db.models import AccountingConnection
 from app.jobs import JobContext
 from app.providers import ProviderError, ProviderNotFound
+from app.providers.factory import NoProviderKey
 from app.sync import queries
 
 log = logging.getLogger("acctsync.pull")
@@ -316,7 +317,17 @@ async def _pull(
     from app.sync.matching import PullMatcher
 
     connection_id = connection.id
-    provider = await ctx.provider_for(partner_id)
+    try:
+        provider = await ctx.provider_for(partner_id)
+    except NoProviderKey:
+        await _note(
+            ctx,
+            connection_id,
+            "provider_key_missing",
+            "The partner has no accounting provider API key configured (PATCH /v1/settings)",
+            None,
+        )
+        raise
     wanted = [d for d in DATA_TYPES if data_types is None or d in data_types]
     started = dt.datetime.now(dt.UTC)
     matcher = PullMatcher(connection)
@@ -332,6 +343,17 @@ async def _pull(
             log.warning("pull %s %s failed: %s", connection_id, data_type, exc)
             results[data_type] = f"{type(exc).__name__}: {exc}"
             failure = exc
+        except Exception:
+            # Ours, not the provider's (logged and retried by the job): the partner sees that
+            # this data type is not being pulled, without the internals.
+            await _note(
+                ctx,
+                connection_id,
+                "internal_error",
+                f"An internal error stopped the pull of {data_type}; it is retried",
+                data_type,
+            )
+            raise
         company_missing = False
         if isinstance(failure, ProviderNotFound):
             company_missing = await _company_missing(provider, connection.provider_company_id)
@@ -367,6 +389,17 @@ async def _pull(
                 fresh.last_pull = started
                 await session.commit()
     return results
+
+
+async def _note(
+    ctx: JobContext, connection_id: uuid.UUID, code: str, message: str, data_type: str | None
+) -> None:
+    """Record a problem on the connection in a transaction of its own."""
+    async with ctx.sessionmaker() as session:
+        fresh = await connection_queries.by_id(session, connection_id)
+        if fresh is not None:
+            health.record(fresh, code, message, data_type)
+            await session.commit()
 
 
 async def _company_missing(provider: Any, company_id: str) -> bool:

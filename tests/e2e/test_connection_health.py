@@ -215,3 +215,39 @@ async def test_a_connection_not_pulled_for_too_long_is_stale(world: World, sessi
         )
     assert status.stale is True and status.healthy is False
     assert status.errors == []  # nothing failed: the pulls did not run at all
+
+
+async def test_a_missing_provider_key_shows_and_clears_once_set_again(
+    world: World, sessionmaker
+) -> None:
+    from sqlalchemy import update
+
+    from app.db.models import PartnerSettings
+
+    entity = await world.partner.create_entity("Acme Ltd")
+    h = world.partner.entity_headers(entity)
+    conn = await world.connect(entity, "xero")
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(PartnerSettings).values(provider_token_encrypted=None))
+    await _sync(world, h, conn["id"])
+
+    async def keyless() -> dict[str, Any] | None:
+        body = await _get(world, h, conn["id"])
+        return body if body["errors"] else None
+
+    body = await world.wait_for(keyless, what="provider_key_missing")
+    assert [(e["code"], e["data_type"]) for e in body["errors"]] == [("provider_key_missing", None)]
+    assert "PATCH /v1/settings" in body["errors"][0]["message"]
+    r = await world.client.patch(
+        "/v1/settings",
+        headers=world.partner.headers,
+        json={"accounting": {"provider": "codat", "token": "sandbox"}},
+    )
+    assert r.status_code == 200
+    await _sync(world, h, conn["id"])
+
+    async def fixed() -> dict[str, Any] | None:
+        body = await _get(world, h, conn["id"])
+        return body if body["errors"] is None else None
+
+    await world.wait_for(fixed, what="the problem cleared")
