@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--push-delay", type=float, default=float(env("PUSH_DELAY", "0.2") or 0))
     parser.add_argument("--seed-examples", action="store_true")
     parser.add_argument("--link-redirect-url", default=env("LINK_REDIRECT_URL"))
+    parser.add_argument(
+        "--state-path",
+        default=env("STATE_PATH"),
+        help="JSON file the state is kept in between runs (default: memory only)",
+    )
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--retry-after", type=int, default=1)
     parser.add_argument("--rate-5xx", type=float, default=0.0)
@@ -72,6 +77,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         push_delay_s=args.push_delay,
         seed_examples=args.seed_examples,
         link_redirect_url=args.link_redirect_url,
+        state_path=args.state_path,
         faults=FaultConfig(
             rate_429=args.rate_429,
             retry_after=args.retry_after,
