@@ -65,6 +65,7 @@ class Features:
         "postal",
         "street",
         "street_key",
+        "street_words",
     )
 
     def __init__(self, record: CounterpartRecord) -> None:
@@ -79,6 +80,9 @@ class Features:
         self.city_compact = compact(fold(record.city)) if record.city else None
         self.numbers, self.street = address_parts(record.address)
         self.street_key = " ".join(self.street)
+        self.street_words = frozenset(
+            t for t in self.street if len(t) >= 3 and t not in STREET_TYPES
+        )
         self.postal = postal_key(record.postal_code)
 
 
@@ -196,7 +200,7 @@ def _address_level(mine: Features, theirs: Features) -> tuple[int, float]:
     a, b = mine.street_key, theirs.street_key
     if a and b:
         sim = 100.0 if a == b else fuzz.token_sort_ratio(a, b)
-        if sim < 90.0 and _informative_overlap(mine.street, theirs.street):
+        if sim < 90.0 and not mine.street_words.isdisjoint(theirs.street_words):
             sim = max(sim, _token_set(a, b))
     elif a or b:
         sim = 0.0
@@ -209,9 +213,3 @@ def _address_level(mine: Features, theirs: Features) -> tuple[int, float]:
     if sim >= 85.0:
         return (2, sim) if numbers == 0 else (3, sim)
     return 5, sim
-
-
-def _informative_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """The streets share a word that is not a street type ("st", "rd", "ave", ...)."""
-    shared = set(a).intersection(b)
-    return any(len(t) >= 3 and t not in STREET_TYPES for t in shared)

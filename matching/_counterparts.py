@@ -1,24 +1,26 @@
 """Counterparts: blocking on several keys, Fellegi-Sunter weights, the decision.
 
 Candidates come from three kinds of blocking key, so that one damaged field never loses a
-pair: the name (tokens within one edit, cheap-scored as in `_index`, plus every name that
-shares a rare token: "Katsu" reaches "Restaurant Katsu"), the postal code with a street number
-or a street word, and a street number with a street word. Each candidate is compared field by
-field (`_compare`), each field's level carries the weight log2(m/u) shipped in `_model`, and
-the total decides: at least `LINK_WEIGHT` and `MARGIN` bits ahead of the next candidate links,
-unless a person must look (`_needs_person`: names that share no word, or another city with
-neither the street address nor the postal code agreeing);
-at least `REVIEW_WEIGHT` leaves the record for a person (ambiguous); less is unmatched. A known
-different country rules a candidate out; every other disagreement only weighs against it.
+pair: the name (tokens within one edit scoring at least `NAME_CANDIDATE`, plus every name that
+shares a rare word and holds all of ours or is held by ours: "Katsu" reaches "Restaurant
+Katsu"), the postal code alone or with a street number or a street word, and a street number
+with a street word. Each candidate is compared field by field (`_compare`); each field's level
+carries the weight log2(m/u) shipped in `_model`, and the total decides. At least
+`LINK_WEIGHT`, and `MARGIN` bits ahead of the next candidate, links, unless a person must look
+(`_needs_person`: names that share no word, or another city with neither the street address
+nor the postal code agreeing); at least `REVIEW_WEIGHT` leaves the record for a person
+(ambiguous); less is unmatched. A known different country, or another number in the name,
+rules a candidate out; every other disagreement only weighs against it.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 
 from ._compare import FIELDS, LEVELS, MISSING, Features, compare
-from ._index import NameIndex, scored
+from ._index import NameIndex
 from ._model import M_U
 from ._normalise import STREET_TYPES, name_tokens
 from ._types import Candidate, CounterpartRecord, FieldComparison, Match
@@ -35,9 +37,9 @@ PRIOR_WEIGHT = -10.0
 """log2 prior odds that a candidate is the same counterpart, for `Candidate.score` only."""
 NAME_CANDIDATE = 80.0
 """A name scoring at least this (`name_score`, 0-100) makes a candidate."""
-RARE_POSTING = 10
+RARE_POSTING = 20
 """A name token shared with at most this many existing names makes them all candidates."""
-BLOCK_CAP = 50
+BLOCK_CAP = 20
 """An address blocking key shared by more existing records than this is not used."""
 MAX_CANDIDATES = 5
 
@@ -48,6 +50,14 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
 # Per field, the weights with 0.0 appended, so that level MISSING (-1) weighs nothing.
 _W = tuple((*WEIGHTS[f], 0.0) for f in FIELDS)
 _WN, _WC, _WCITY, _WA, _WP = _W
+# Per field, the public comparison of each level (and of MISSING, last), built once.
+_FC = tuple(
+    tuple(
+        FieldComparison(field=f, level=name, weight=round(w, 2))
+        for name, w in zip((*LEVELS[f], "missing"), _W[i], strict=True)
+    )
+    for i, f in enumerate(FIELDS)
+)
 
 
 def _address_keys(f: Features) -> list[tuple[str, ...]]:
@@ -59,6 +69,7 @@ def _address_keys(f: Features) -> list[tuple[str, ...]]:
         keys.extend(("#w", n, w) for w in words)
     if f.postal:
         keys.extend(("pw", f.postal, w) for w in words)
+        keys.append(("p", f.postal))
     return keys
 
 
@@ -89,7 +100,7 @@ class CounterpartIndex:
         """Rows reached by any blocking key of `mine`."""
         rows: set[int] = set()
         if mine.name:
-            rows.update(scored(self.names, mine.name, NAME_CANDIDATE))
+            rows.update(self.names.close_rows(mine.name, NAME_CANDIDATE))
             rows |= self.names.rare_rows(mine.name, RARE_POSTING)
         address = self._address
         for key in _address_keys(mine):
@@ -100,7 +111,7 @@ class CounterpartIndex:
 
 
 class _Scored:
-    __slots__ = ("excluded_by", "levels", "row", "total", "weights")
+    __slots__ = ("excluded_by", "key", "levels", "row", "total", "weights")
 
     def __init__(self, row: int, levels: tuple[tuple[int, float], ...]) -> None:
         self.row = row
@@ -109,17 +120,19 @@ class _Scored:
         self.weights = w = (_WN[n[0]], _WC[c[0]], _WCITY[city[0]], _WA[a[0]], _WP[p[0]])
         if c[0] == 1:
             self.excluded_by: str | None = "country"
-            self.total = round(w[0] + w[2] + w[3] + w[4], 4)
+            self.total = w[0] + w[2] + w[3] + w[4]
         else:
             self.excluded_by = None
-            self.total = round(w[0] + w[1] + w[2] + w[3] + w[4], 4)
-
-    def order(self) -> tuple[object, ...]:
-        # Best first; ties broken by the fields in Monite's order (a lower level is stronger).
-        return (
-            self.excluded_by is not None,
+            self.total = w[0] + w[1] + w[2] + w[3] + w[4]
+        # Best first; ties broken by the fields in Monite's order (a lower level is
+        # stronger; missing, -1, sorts last as 99).
+        self.key = (
+            c[0] == 1,
             -self.total,
-            *(99 if level == MISSING else level for level, _ in self.levels),
+            n[0] if n[0] >= 0 else 99,
+            c[0] if c[0] >= 0 else 99,
+            city[0] if city[0] >= 0 else 99,
+            a[0] if a[0] >= 0 else 99,
         )
 
     def public(self, records: Sequence[CounterpartRecord]) -> Candidate:
@@ -134,20 +147,11 @@ class _Scored:
             postal_code=sims[4],
             excluded_by=self.excluded_by,
             weight=round(self.total, 2),
-            fields=tuple(
-                FieldComparison(
-                    field=field,
-                    level="missing" if level == MISSING else LEVELS[field][level],
-                    similarity=round(sim, 2),
-                    weight=round(weight, 2),
-                )
-                for field, (level, sim), weight in zip(
-                    FIELDS, self.levels, self.weights, strict=True
-                )
-            ),
+            fields=tuple(table[level] for table, (level, _) in zip(_FC, self.levels, strict=True)),
         )
 
 
+_KEY = operator.attrgetter("key")
 _NAME_DIFFERENT = LEVELS["name"].index("different")
 _CITY_DIFFERENT = LEVELS["city"].index("different")
 _ADDRESS_AGREES = {LEVELS["address"].index(x) for x in ("exact", "number_and_street_close")} | {
@@ -190,8 +194,9 @@ def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match
             # "AI Support" / "AI Support 2", "A1 Design" / "A2 Design": another number in the
             # name is another company, however alike the rest (as for products).
             c.excluded_by = "numbers"
+            c.key = (True, *c.key[1:])
         scored.append(c)
-    scored.sort(key=_Scored.order)
+    scored.sort(key=_KEY)
     alive = [c for c in scored if c.excluded_by is None and c.total >= REVIEW_WEIGHT]
     for c in scored:
         if c.excluded_by is None and c.total < REVIEW_WEIGHT:

@@ -50,6 +50,7 @@ class NameIndex:
     __slots__ = (
         "_deletion_keys",
         "_near_cache",
+        "_pool_cache",
         "_posting_initials",
         "_posting_keys",
         "_posting_plain",
@@ -73,6 +74,7 @@ class NameIndex:
         self._posting_initials: list[tuple[list[int], list[str], list[str]]] = []
         self._deletion_keys: dict[str, list[int]] = {}
         self._near_cache: dict[str, tuple[int, frozenset[int]]] = {}
+        self._pool_cache: dict[str, tuple[list[int], list[str], list[str], list[int]]] = {}
         vocab = self._vocab
         for row, (toks, key, plain) in enumerate(
             zip(self.tokens, self.keys, self.plain, strict=True)
@@ -129,16 +131,95 @@ class NameIndex:
         return got
 
     def rare_rows(self, tokens: tuple[str, ...], limit: int) -> set[int]:
-        """Rows holding one of `tokens` (3 letters or more) that at most `limit` names hold:
-        a rare word in common makes a candidate whatever else the names hold ("Katsu" /
-        "Restaurant Katsu")."""
+        """Rows whose name holds every word of `tokens` or whose words are all in `tokens`
+        (a word dropped or added: "Katsu" / "Restaurant Katsu", "White" / "Mitchell White"),
+        found through a word of `tokens` (3 letters or more) that at most `limit` names hold."""
         rows: set[int] = set()
-        vocab, posting = self._vocab, self._posting_rows
-        for tok in tokens:
+        vocab, posting, names = self._vocab, self._posting_rows, self.tokens
+        mine = set(tokens)
+        for tok in mine:
             vid = vocab.get(tok)
             if vid is not None and len(tok) >= 3 and len(posting[vid]) <= limit:
-                rows.update(posting[vid])
+                for row in posting[vid]:
+                    theirs = names[row]
+                    if mine.issuperset(theirs) or mine.issubset(theirs):
+                        rows.add(row)
         return rows
+
+    def _near_pool(self, tok: str) -> tuple[list[int], list[str], list[str], list[int]]:
+        """The postings of the tokens within one edit of `tok`, concatenated once and cached:
+        rows, token-sorted names, names in order, rows whose names have initials."""
+        got = self._pool_cache.get(tok)
+        if got is None:
+            _, vids = self._near(tok)
+            rows: list[int] = []
+            keys_pool: list[str] = []
+            plain_pool: list[str] = []
+            rows_i: list[int] = []
+            for vid in vids:
+                rows += self._posting_rows[vid]
+                keys_pool += self._posting_keys[vid]
+                plain_pool += self._posting_plain[vid]
+                rows_i += self._posting_initials[vid][0]
+            if len(self._pool_cache) >= 50_000:
+                self._pool_cache.clear()
+            got = self._pool_cache[tok] = (rows, keys_pool, plain_pool, rows_i)
+        return got
+
+    def _pools(
+        self, tokens: tuple[str, ...]
+    ) -> tuple[list[int], list[str], list[str], list[int]] | None:
+        """The postings reached by `tokens` within one edit (common tokens skipped when the
+        name has a rarer one), concatenated: rows, token-sorted names, names in order, and the
+        rows whose names have one-letter initials; None when nothing is reached. A row reached
+        through two tokens is listed twice (scored twice, kept once)."""
+        sized = [(self._near(t)[0], t) for t in set(tokens)]
+        sized = [st for st in sized if st[0]]
+        if not sized:
+            return None
+        common = max(COMMON_FLOOR, int(len(self.keys) * COMMON_SHARE))
+        use = [t for size, t in sized if size <= common] or [min(sized)[1]]
+        if len(use) == 1:
+            return self._near_pool(use[0])
+        rows: list[int] = []
+        keys_pool: list[str] = []
+        plain_pool: list[str] = []
+        rows_i: list[int] = []
+        for t in use:
+            r, k, p, i = self._near_pool(t)
+            rows += r
+            keys_pool += k
+            plain_pool += p
+            rows_i += i
+        return rows, keys_pool, plain_pool, rows_i
+
+    def close_rows(self, tokens: tuple[str, ...], threshold: float) -> dict[int, float]:
+        """Rows whose name scores at least `threshold` (0-100, `name_score`) against `tokens`,
+        row -> score: the reached postings scored in two `process.extract` calls with the
+        optimal-string-alignment similarity (token-sorted and in order); names with initials
+        are scored pair by pair (`name_score` expands them)."""
+        if any(len(t) == 1 for t in tokens):
+            return scored(self, tokens, threshold)
+        pools = self._pools(tokens)
+        if pools is None:
+            return {}
+        rows, keys_pool, plain_pool, rows_i = pools
+        out: dict[int, float] = {}
+        cut = threshold / 100.0
+        extract = process.extract
+        sim = OSA.normalized_similarity
+        for query, pool in ((sorted_key(tokens), keys_pool), (" ".join(tokens), plain_pool)):
+            for _, score, i in extract(query, pool, scorer=sim, score_cutoff=cut, limit=None):
+                r = rows[i]
+                score *= 100.0
+                if score > out.get(r, 0.0):
+                    out[r] = score
+        theirs = self.tokens
+        for r in set(rows_i):
+            score = name_score(tokens, theirs[r])
+            if score >= threshold:
+                out[r] = score
+        return out
 
     def candidates(self, tokens: tuple[str, ...], cutoff: float = CHEAP_CUTOFF) -> set[int]:
         """Rows sharing a token within one edit with `tokens` whose name scores at least

@@ -325,6 +325,7 @@ STREET_TYPES = frozenset(
     {v for v in _ADDRESS_ABBREVIATIONS.values() if v}
     | {"blv", "cres", "crescent", "cct", "circuit", "way", "pde", "parade", "cl", "close"}
     | {"gr", "grove", "tce", "hwy", "ste", "apt", "fl", "strasse", "rue", "via", "calle"}
+    | {"flat", "studio", "room", "box", "building", "bldg", "level", "lot", "shop", "po"}
 )
 """Street-type and unit words (abbreviated forms): they say little about which street."""
 

@@ -39,14 +39,12 @@ class FieldComparison(msgspec.Struct, frozen=True, kw_only=True):
 
     `field` is one of name, country, city, address, postal_code; `level` the comparison level
     ("exact", "close", "token_subset", "different", ... see `matching.LEVELS`) or "missing"
-    when either side is empty; `similarity` 0-100 (rapidfuzz, on the normalised values);
-    `weight` the level's match weight in bits (log2 of m/u: positive is evidence for the same
-    counterpart, negative against, 0 for missing).
+    when either side is empty; `weight` the level's match weight in bits (log2 of m/u:
+    positive is evidence for the same counterpart, negative against, 0 for missing).
     """
 
     field: str
     level: str
-    similarity: float
     weight: float
 
 
@@ -58,12 +56,12 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     (name, country, city, address, postal code); `score` (0-100) is the match probability
     that weight gives against `matching.PRIOR_WEIGHT` (one true pair in about a thousand).
     `name`, `country`, `city`, `address` and `postal_code` are the fields' similarities
-    (0-100; None where either side is empty). Products: `score` and `name` are the name
-    similarity. `excluded_by` says what ruled the candidate out: "country" (a known different
-    country), "numbers" (the words holding digits differ: "AI Support 2" is not "AI Support";
-    for products too), "weight" (total below the review weight), the first field in Monite's
-    order on which the linked record is stronger ("name", "city", "address", "postal_code"),
-    or None.
+    (0-100, rapidfuzz on the normalised values; None where either side is empty). Products:
+    `score` and `name` are the name similarity. `excluded_by` says what ruled the candidate
+    out: "country" (a known different country), "numbers" (the words holding digits differ:
+    "AI Support 2" is not "AI Support"; products too), "weight" (total below the review
+    weight), the first field in Monite's order on which the linked record is stronger
+    ("name", "city", "address", "postal_code"), or None.
     """
 
     existing_id: str
