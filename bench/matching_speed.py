@@ -60,7 +60,12 @@ def _plain_scan(queries: list[str], choices: list[str], rows: int) -> float:
 
 def _cold() -> None:
     """Forget normalisation caches, so every timed run starts cold."""
+    from matching import _compare
+
     for f in (
+        _compare._name_features,
+        _compare._city_features,
+        _compare._address_features,
         _normalise.name_tokens,
         _normalise.country_code,
         _normalise.city_key,

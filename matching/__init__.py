@@ -2,38 +2,40 @@
 
 Rules (Monite's accounting integration):
 
-- Monite: counterparts are matched on their names, countries, cities and addresses, in that
-  order, until there is one match; a pull never creates a counterpart.
+- Monite: counterparts are matched on their names, countries, cities and addresses; a pull
+  never creates a counterpart. Monite's order (name, country, city, address, postal code) is
+  the order in which fields break ties and in which a decision is explained.
 - Monite: products are matched on names alone; a product is created and linked where none
   matches; several matches link nothing and report an error.
 
-How (`match_counterparts`, `match_products`):
+Counterparts (`match_counterparts`), record linkage as Fellegi and Sunter defined it and splink
+computes it:
 
-- Names are normalised before scoring: case, accents, punctuation, whitespace, `&`/"and",
-  legal forms at the end (Ltd, Limited, LLC, Inc, GmbH, S.A., B.V., Pty Ltd, ...), a leading
-  "The", common abbreviations (Intl, Bros, Mfg, ...). Countries become ISO 3166 alpha-2 with
-  pycountry ("United Kingdom", "UK", "GB" and "gb" are one country).
-- Cheap scorer (finds candidates): `fuzz.ratio` of the normalised names, token-sorted and in
-  order, cut-off 70, over the names that share a token within one edit (blocking).
-- Finer scorer (on those only): optimal-string-alignment similarity (a typo or a swap of two
-  letters costs 1) of the names token-sorted or in order, whichever is higher, with one-letter
-  initials expanded from the other name ("J Smith" ~ "John Smith").
-- Thresholds (0-100): counterpart names `NAME_THRESHOLD` = 80, products `PRODUCT_THRESHOLD`
-  = 90 with equal number tokens; names within `NAME_MARGIN` = 5 of the best stay in the
-  running; cities agree at `CITY_THRESHOLD` = 80 (`token_set_ratio`); addresses separate
-  candidates by more than `ADDRESS_MARGIN` = 10. One configuration for every data set: the
-  quality bench reaches precision >= 0.999 and recall >= 0.98 on nine labelled sets.
-- A known, different country or city rules a candidate out (the same name in another city is
-  another company); an empty field never does.
-- Outcomes: `matched` (exactly one candidate left), `ambiguous` (several left, or the existing
-  record is claimed more strongly by another incoming record), `unmatched` (none).
+- Normalisation: case, accents, punctuation, `&`/"and", legal forms at the end (Ltd, GmbH,
+  S.A., Pty Ltd, ...), a leading or trailing "The", common abbreviations; countries to ISO
+  3166 alpha-2 with pycountry; addresses split into house numbers and street words.
+- Blocking (`_counterparts`): a candidate is any existing record reached by the name (words
+  within one edit), a rare word one name holds all of, the postal code, or a street number
+  with a street word, so one damaged field never loses a pair.
+- Comparison levels per field (`LEVELS`: exact / close / similar / token subset / token shared
+  / different for names, exact / close / different for cities and postal codes, six for
+  addresses; missing when either side is empty, weight 0), each with a weight log2(m/u) in
+  bits (`WEIGHTS`). m and u were estimated from labelled data (febrl1-2, the Fodor's/Zagat
+  restaurant guides, one generator seed) by `python -m bench.calibrate_matching` and are
+  shipped fixed (`_model`).
+- Decision: the best candidate links when its total reaches `LINK_WEIGHT` and leads the next by
+  `MARGIN` bits, unless its name shares no word with ours (an address alone never links two
+  names) or it is in another city with neither street address nor postal code agreeing; from
+  `REVIEW_WEIGHT` up a person decides (`ambiguous`); below, `unmatched`. A known different
+  country, or another number in the name ("AI Support 2"), rules a candidate out.
+- One-to-one: one existing counterpart is never linked to two incoming records.
 
-Speed: names are blocked by tokens within one edit (see `_index`) and scored with rapidfuzz
-`process.extract` in C loops (`process.cdist` would need numpy, which is not a dependency);
-no score matrix is built, memory is O(existing). `workers=-1` splits large inputs over forked
-processes. Build a `CounterpartIndex` / `ProductIndex` once to match the hourly pull's
-changed records against it. Figures: `python -m bench.matching_speed`; quality on labelled
-data: `python -m bench.matching_quality`.
+Products (`match_products`): `fuzz.ratio` of token-sorted names at least `PRODUCT_THRESHOLD`,
+the same number tokens, within `NAME_MARGIN` of the best.
+
+Quality on public labelled data: `python -m bench.matching_quality`; speed against
+`rapidfuzz.process.cdist`: `python -m bench.matching_speed`. Build a `CounterpartIndex` /
+`ProductIndex` once to match the hourly pull's changed records against it.
 """
 
 from ._compare import FIELDS, LEVELS

@@ -8,6 +8,9 @@ else); the similarity functions are rapidfuzz's.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
@@ -69,21 +72,58 @@ class Features:
     )
 
     def __init__(self, record: CounterpartRecord) -> None:
-        self.name: tuple[str, ...] = name_tokens(record.name) if record.name else ()
-        self.name_sorted = sorted_key(self.name)
-        self.name_plain = " ".join(self.name)
-        self.name_set = frozenset(self.name)
-        self.name_numbers = frozenset(t for t in self.name if any(c.isdigit() for c in t))
-        self.initials = any(len(t) == 1 for t in self.name)
+        (
+            self.name,
+            self.name_sorted,
+            self.name_plain,
+            self.name_set,
+            self.name_numbers,
+            self.initials,
+        ) = _name_features(record.name or "")
         self.country = country_code(record.country)
-        self.city = city_key(record.city)
-        self.city_compact = compact(fold(record.city)) if record.city else None
-        self.numbers, self.street = address_parts(record.address)
-        self.street_key = " ".join(self.street)
-        self.street_words = frozenset(
-            t for t in self.street if len(t) >= 3 and t not in STREET_TYPES
+        self.city, self.city_compact = _city_features(record.city)
+        self.numbers, self.street, self.street_key, self.street_words = _address_features(
+            record.address
         )
         self.postal = postal_key(record.postal_code)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=262_144)
+def _name_features(
+    name: str,
+) -> tuple[tuple[str, ...], str, str, frozenset[str], frozenset[str], bool]:
+    tokens = name_tokens(name) if name else ()
+    plain = " ".join(tokens)
+    numbers = (
+        frozenset(t for t in tokens if _DIGIT.search(t)) if _DIGIT.search(plain) else frozenset()
+    )
+    return (
+        tokens,
+        sorted_key(tokens),
+        plain,
+        frozenset(tokens),
+        numbers,
+        1 in map(len, tokens),
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _city_features(city: str | None) -> tuple[str | None, str | None]:
+    if not city:
+        return None, None
+    return city_key(city), compact(fold(city))
+
+
+@lru_cache(maxsize=262_144)
+def _address_features(
+    address: str | None,
+) -> tuple[frozenset[str], tuple[str, ...], str, frozenset[str]]:
+    numbers, street = address_parts(address)
+    words = frozenset(t for t in street if len(t) >= 3 and t not in STREET_TYPES)
+    return numbers, street, " ".join(street), words
 
 
 def _same_token(a: str, b: str) -> bool:
