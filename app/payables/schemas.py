@@ -113,10 +113,17 @@ class LineItemList(Response):
 
 
 class PayableOut(Response):
-    """A payable: ``subtotal``, ``tax_amount``, ``total_amount`` (sums of the lines),
-    ``amount_paid`` and ``amount_due`` (total - paid) in minor units of ``currency``."""
+    """A payable (Monite ``PayableResponseSchema``): ``subtotal``, ``tax_amount``,
+    ``total_amount`` (sums of the lines), ``amount_paid`` and ``amount_due`` (total - paid) in
+    minor units of ``currency``.
+
+    Monite's required fields this service has no feature behind carry Monite's values for a
+    payable created from JSON through the API: ``credit_notes`` is always empty (no credit
+    notes here), ``payable_origin`` is ``upload`` and ``source_of_payable_data``
+    ``user_specified`` (no OCR, e-mail or e-invoicing intake)."""
 
     id: uuid.UUID
+    entity_id: uuid.UUID
     status: str
     currency: str
     counterpart_id: uuid.UUID | None
@@ -132,3 +139,6 @@ class PayableOut(Response):
     line_items: list[LineItemOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    credit_notes: list[dict[str, object]] = msgspec.field(default_factory=list)
+    payable_origin: Literal["upload"] = "upload"
+    source_of_payable_data: Literal["user_specified"] = "user_specified"

@@ -94,6 +94,7 @@ def to_out(p: Payable) -> PayableOut:
     """The API shape of a payable, lines embedded."""
     return PayableOut(
         id=p.id,
+        entity_id=p.entity_id,
         status=p.status,
         currency=p.currency,
         counterpart_id=p.counterpart_id,

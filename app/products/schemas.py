@@ -44,7 +44,10 @@ class PriceOut(Response):
 
 
 class ProductOut(Response):
+    """Monite ``ProductServiceResponse``."""
+
     id: uuid.UUID
+    entity_id: uuid.UUID
     name: str
     type: str
     created_at: dt.datetime

@@ -21,6 +21,7 @@ def to_out(p: Product) -> ProductOut:
         price = PriceOut(currency=p.price_currency, value=p.price_value)
     return ProductOut(
         id=p.id,
+        entity_id=p.entity_id,
         name=p.name,
         type=p.type,
         created_at=p.created_at,
