@@ -71,7 +71,7 @@ class NameIndex:
         self._posting_rows: list[list[int]] = []
         self._posting_keys: list[list[str]] = []
         self._posting_plain: list[list[str]] = []
-        self._posting_initials: list[tuple[list[int], list[str], list[str]]] = []
+        self._posting_initials: list[list[int]] = []  # rows whose names have initials
         self._deletion_keys: dict[str, list[int]] = {}
         self._near_cache: dict[str, tuple[int, frozenset[int]]] = {}
         self._pool_cache: dict[str, tuple[list[int], list[str], list[str], list[int]]] = {}
@@ -87,7 +87,7 @@ class NameIndex:
                     self._posting_rows.append([])
                     self._posting_keys.append([])
                     self._posting_plain.append([])
-                    self._posting_initials.append(([], [], []))
+                    self._posting_initials.append([])
                     self._add_key(tok, vid)
                     if len(tok) >= 4:
                         for d in _deletions(tok):
@@ -96,10 +96,7 @@ class NameIndex:
                 self._posting_keys[vid].append(key)
                 self._posting_plain[vid].append(plain)
                 if has_initial:
-                    rows_i, keys_i, plain_i = self._posting_initials[vid]
-                    rows_i.append(row)
-                    keys_i.append(key)
-                    plain_i.append(plain)
+                    self._posting_initials[vid].append(row)
 
     def _add_key(self, key: str, vid: int) -> None:
         bucket = self._deletion_keys.get(key)
@@ -160,7 +157,7 @@ class NameIndex:
                 rows += self._posting_rows[vid]
                 keys_pool += self._posting_keys[vid]
                 plain_pool += self._posting_plain[vid]
-                rows_i += self._posting_initials[vid][0]
+                rows_i += self._posting_initials[vid]
             if len(self._pool_cache) >= 50_000:
                 self._pool_cache.clear()
             got = self._pool_cache[tok] = (rows, keys_pool, plain_pool, rows_i)
@@ -228,36 +225,14 @@ class NameIndex:
         key = sorted_key(tokens)
         plain = " ".join(tokens)
         initials = any(len(t) == 1 for t in tokens)
-        per_token = [n for n in map(self._near, set(tokens)) if n[1]]
-        if not per_token:
+        pools = self._pools(tokens)
+        if pools is None:
             return set()
-        # Common tokens ("smith", "group", "van") are skipped when the name has a rarer one.
-        common = max(COMMON_FLOOR, int(len(self.keys) * COMMON_SHARE))
-        near: set[int] = set()
-        for size, vids in per_token:
-            if size <= common:
-                near |= vids
-        if not near:
-            near = set(min(per_token, key=lambda p: p[0])[1])
-        if not near:
-            return set()
-        # Concatenate the reached postings (C-speed list extends) and score them in two
-        # extract calls, token-sorted and in order; a row reached twice is scored twice.
-        rows: list[int] = []
-        keys_pool: list[str] = []
-        plain_pool: list[str] = []
-        rows_i: list[int] = []
-        keys_i: list[str] = []
-        plain_i: list[str] = []
-        for vid in near:
-            rows += self._posting_rows[vid]
-            keys_pool += self._posting_keys[vid]
-            plain_pool += self._posting_plain[vid]
-            initial_rows, initial_keys, initial_plain = self._posting_initials[vid]
-            if initial_rows:
-                rows_i += initial_rows
-                keys_i += initial_keys
-                plain_i += initial_plain
+        # The reached postings, concatenated, scored in two extract calls, token-sorted and in
+        # order; a row reached twice is scored twice.
+        rows, keys_pool, plain_pool, rows_i = pools
+        keys_i = [self.keys[r] for r in rows_i]
+        plain_i = [self.plain[r] for r in rows_i]
         if initials:
             cutoff = INITIALS_CUTOFF
         found: set[int] = set()
