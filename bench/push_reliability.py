@@ -38,7 +38,7 @@ from sqlalchemy import text
 
 from app.db.config import upgrade_database
 from app.db.engine import create_engine, create_sessionmaker
-from app.sync import push
+from app.sync.push import common as push_common
 from tests.e2e.test_push_reliability import FAULTS, one_loop_world, run_scenario
 
 
@@ -61,7 +61,7 @@ async def run(args: argparse.Namespace) -> None:
     await asyncio.to_thread(upgrade_database, url)
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
-    push.RETRY_BASE, push.RETRY_CAP, push.POLL_AFTER = 0.5, 5.0, 2.0
+    push_common.RETRY_BASE, push_common.RETRY_CAP, push_common.POLL_AFTER = 0.5, 5.0, 2.0
     logging.disable(logging.WARNING)  # the faults make the client log every retry
     faults = {**FAULTS, "retry_after": 1}
     async with one_loop_world(url, sessionmaker, sweep_interval=1.0) as world:

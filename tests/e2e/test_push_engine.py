@@ -21,6 +21,8 @@ from app.db.models import (
     SyncedRecord,
 )
 from app.sync import push
+from app.sync.push import common as push_common
+from app.sync.push import send as push_send
 from tests.e2e.conftest import World
 
 SANDBOX_AUTH = {"Authorization": "Basic " + base64.b64encode(b"sandbox").decode()}
@@ -30,8 +32,8 @@ BASE = "/v1/accounting_synced_records"
 @pytest.fixture(autouse=True)
 def quick_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Production waits (30 s backoff, 10 s before polling) shrunk for tests."""
-    monkeypatch.setattr(push, "backoff", lambda attempt: 0.05)
-    monkeypatch.setattr(push, "POLL_AFTER", 0.5)
+    monkeypatch.setattr(push_common, "backoff", lambda attempt: 0.05)
+    monkeypatch.setattr(push_common, "POLL_AFTER", 0.5)
 
 
 # ---- helpers shared with test_push_reliability ---------------------------------------------
@@ -730,7 +732,7 @@ async def test_a_crash_before_the_push_key_is_stored_resends_the_same_key(
     books = await connect_books(world)
     vendor = await counterpart(world, books.h, "Crash Supplies")
     company = await company_id(sessionmaker)
-    real_call = push._call
+    real_call = push_send._call
     keys: list[str] = []
 
     async def crash_once(provider, connection, record, payload, phase, number):
@@ -741,7 +743,7 @@ async def test_a_crash_before_the_push_key_is_stored_resends_the_same_key(
                 raise RuntimeError("worker killed after the provider accepted the push")
         return op
 
-    monkeypatch.setattr(push, "_call", crash_once)
+    monkeypatch.setattr(push_send, "_call", crash_once)
     pid = await _simple_bill(world, books, vendor, "CRASH-1")
     done = await settled(world, books.h, "bill", pid, "done")
     assert len(keys) == 2 and keys[0] == keys[1]  # the re-send was answered with the first op

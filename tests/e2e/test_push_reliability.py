@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from app.db.models import AccountingTaxRate, LedgerAccount, SyncedRecord
 from app.jobs import Jobs
-from app.sync import push
+from app.sync.push import common as push_common
 from tests.conftest import DATABASE_URL
 from tests.e2e.conftest import World, _world
 from tests.e2e.test_push_engine import (
@@ -434,8 +434,8 @@ def one_loop_world(
 
 @pytest.fixture(autouse=True)
 def quick_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(push, "backoff", lambda attempt: 0.05)
-    monkeypatch.setattr(push, "POLL_AFTER", 1.0)
+    monkeypatch.setattr(push_common, "backoff", lambda attempt: 0.05)
+    monkeypatch.setattr(push_common, "POLL_AFTER", 1.0)
 
 
 # The world is entered in the test itself, not a fixture: the apps' lifespans hold anyio

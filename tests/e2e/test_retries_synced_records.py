@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from app.db.models import AccountingConnection, PayableLineItem, SyncedRecord
 from app.sync import push
+from app.sync.push import common as push_common
 from tests.e2e.conftest import World
 
 SANDBOX_AUTH = {"Authorization": "Basic " + base64.b64encode(b"sandbox").decode()}
@@ -28,7 +29,7 @@ BASE = "/v1/accounting_synced_records"
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine waits 30 s x 2^n between automatic attempts; a test cannot."""
-    monkeypatch.setattr(push, "backoff", lambda attempt: 0.05)
+    monkeypatch.setattr(push_common, "backoff", lambda attempt: 0.05)
 
 
 async def _setup(world: World) -> tuple[str, dict[str, str], str, str, str]:
