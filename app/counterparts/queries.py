@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Counterpart, Payable, Receivable
+from app.db.models import Counterpart, CounterpartAddress, Payable, Receivable
 
 
 async def get(
@@ -58,3 +58,57 @@ async def for_matching(
             )
         ).all()
     )
+
+
+async def extra_addresses(
+    session: AsyncSession, counterpart_id: uuid.UUID
+) -> list[CounterpartAddress]:
+    """The counterpart's addresses besides its default one, oldest first."""
+    stmt = (
+        select(CounterpartAddress)
+        .where(CounterpartAddress.counterpart_id == counterpart_id)
+        .order_by(CounterpartAddress.created_at, CounterpartAddress.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def extra_address(
+    session: AsyncSession, counterpart_id: uuid.UUID, address_id: uuid.UUID
+) -> CounterpartAddress | None:
+    return await session.scalar(
+        select(CounterpartAddress).where(
+            CounterpartAddress.id == address_id,
+            CounterpartAddress.counterpart_id == counterpart_id,
+        )
+    )
+
+
+async def address_is_billed(session: AsyncSession, address_id: uuid.UUID) -> bool:
+    """Whether a receivable names the address as its billing address."""
+    stmt = select(Receivable.id).where(Receivable.counterpart_billing_address_id == address_id)
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
+async def get_many(
+    session: AsyncSession, entity_id: uuid.UUID, counterpart_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Counterpart]:
+    if not counterpart_ids:
+        return {}
+    rows = await session.scalars(
+        select(Counterpart).where(
+            Counterpart.entity_id == entity_id, Counterpart.id.in_(counterpart_ids)
+        )
+    )
+    return {c.id: c for c in rows}
+
+
+async def addresses_by_id(
+    session: AsyncSession, address_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CounterpartAddress]:
+    """Extra addresses by id (the callers check they belong to their counterparts)."""
+    if not address_ids:
+        return {}
+    rows = await session.scalars(
+        select(CounterpartAddress).where(CounterpartAddress.id.in_(address_ids))
+    )
+    return {a.id: a for a in rows}

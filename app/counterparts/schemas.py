@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
+
+import msgspec
 
 from app.schemas import CountryCode, Request, Response
 
@@ -39,10 +41,24 @@ class IndividualCreate(Request):
     address: CounterpartAddress | None = None
 
 
+#: Monite ``LanguageCodeEnum``: ISO 639-1.
+LanguageCode = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]
+TaxId = Annotated[str, msgspec.Meta(max_length=30)]
+
+
 class CounterpartCreate(Request):
+    """Monite ``CounterpartCreatePayload``.
+
+    ``language``, ``tax_id`` and ``reminders_enabled`` are kept and returned as given: this
+    service renders no PDFs and sends no reminders. ``tax_id`` is not pushed.
+    """
+
     type: Literal["organization", "individual"]
     organization: OrganizationCreate | None = None
     individual: IndividualCreate | None = None
+    language: LanguageCode | None = None
+    tax_id: TaxId | None = None
+    reminders_enabled: bool | None = None
 
 
 class OrganizationUpdate(Request):
@@ -65,8 +81,13 @@ class IndividualUpdate(Request):
 
 
 class CounterpartUpdate(Request):
+    """A partial change; the root fields as in :class:`CounterpartCreate`."""
+
     organization: OrganizationUpdate | None = None
     individual: IndividualUpdate | None = None
+    language: LanguageCode | None = None
+    tax_id: TaxId | None = None
+    reminders_enabled: bool | None = None
 
 
 class AddressOut(Response):
@@ -98,9 +119,67 @@ class IndividualOut(Response):
 
 
 class CounterpartOut(Response):
+    """Monite ``CounterpartResponse``; ``default_billing_address_id`` is the counterpart's own
+    address (see :mod:`app.counterparts.addresses`), null without one."""
+
     id: uuid.UUID
     type: str
     created_at: dt.datetime
     updated_at: dt.datetime
     organization: OrganizationOut | None = None
     individual: IndividualOut | None = None
+    default_billing_address_id: uuid.UUID | None = None
+    language: str | None = None
+    tax_id: str | None = None
+    reminders_enabled: bool | None = None
+
+
+# --- addresses (Monite ``/counterparts/{id}/addresses``) ---------------------------------
+
+AddressPart = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+AddressLine = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+PostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class CounterpartAddressCreate(Request):
+    """Monite ``CounterpartAddress`` as ``POST .../addresses`` takes it (all four required)."""
+
+    country: CountryCode
+    city: AddressPart
+    postal_code: PostalCode
+    line1: AddressLine
+    line2: AddressLine | None = None
+    state: AddressPart | None = None
+
+
+class CounterpartAddressUpdate(Request):
+    """Monite ``CounterpartUpdateAddress``: a partial change; absent (or null) = unchanged."""
+
+    country: CountryCode | None = None
+    city: AddressPart | None = None
+    postal_code: PostalCode | None = None
+    line1: AddressLine | None = None
+    line2: AddressLine | None = None
+    state: AddressPart | None = None
+
+
+class CounterpartAddressOut(Response):
+    """Monite ``CounterpartAddressResponseWithCounterpartID``.
+
+    A counterpart created with a partial address (no ``postal_code`` or ``line1``) shows the
+    missing parts as empty strings: Monite's schema requires the four parts."""
+
+    id: uuid.UUID
+    counterpart_id: uuid.UUID
+    country: str
+    city: str
+    postal_code: str
+    line1: str
+    line2: str | None
+    state: str | None
+
+
+class CounterpartAddressList(Response):
+    """Monite ``CounterpartAddressResourceList``: the default address first (not paginated)."""
+
+    data: list[CounterpartAddressOut]

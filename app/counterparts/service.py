@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.counterparts import queries
+from app.counterparts import addresses, queries
 from app.counterparts.schemas import (
     AddressOut,
     CounterpartAddress,
@@ -36,6 +36,12 @@ def _address_out(c: Counterpart) -> AddressOut | None:
 
 def to_out(c: Counterpart) -> CounterpartOut:
     """The API shape of a counterpart."""
+    root = {
+        "default_billing_address_id": addresses.default_address_id(c),
+        "language": c.language,
+        "tax_id": c.tax_id,
+        "reminders_enabled": c.reminders_enabled,
+    }
     common = {
         "is_customer": c.is_customer,
         "is_vendor": c.is_vendor,
@@ -50,6 +56,7 @@ def to_out(c: Counterpart) -> CounterpartOut:
             created_at=c.created_at,
             updated_at=c.updated_at,
             organization=OrganizationOut(legal_name=c.legal_name or c.name, **common),
+            **root,
         )
     return CounterpartOut(
         id=c.id,
@@ -59,6 +66,7 @@ def to_out(c: Counterpart) -> CounterpartOut:
         individual=IndividualOut(
             first_name=c.first_name or "", last_name=c.last_name or "", **common
         ),
+        **root,
     )
 
 
@@ -89,6 +97,7 @@ async def create(
         c.name = f"{c.first_name} {c.last_name}".strip()
     c.is_customer, c.is_vendor = details.is_customer, details.is_vendor
     c.email, c.phone = details.email, details.phone
+    c.language, c.tax_id, c.reminders_enabled = data.language, data.tax_id, data.reminders_enabled
     if details.address is not None:
         _set_address(c, details.address, ["body", data.type, "address"])
     session.add(c)
@@ -119,8 +128,12 @@ async def update(
     if other is not None:
         wrong = "individual" if c.type == "organization" else "organization"
         raise Unprocessable.field(["body", wrong], f"counterpart is of type {c.type}")
+    for name in ("language", "tax_id", "reminders_enabled"):
+        if (value := getattr(data, name)) is not None:
+            setattr(c, name, value)
     details = data.organization if c.type == "organization" else data.individual
     if details is None:
+        await session.flush()
         return c
     for name in ("is_customer", "is_vendor", "email", "phone"):
         if (value := getattr(details, name)) is not None:

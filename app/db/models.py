@@ -97,6 +97,9 @@ class Entity(Base):
     default_products_ledger_account_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     default_deductions_tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     push_statuses: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    website: Mapped[str | None] = mapped_column(String(2083), nullable=True)
+    tax_id: Mapped[str | None] = mapped_column(String(30), nullable=True)
 
 
 class Counterpart(Base):
@@ -120,6 +123,27 @@ class Counterpart(Base):
     line1: Mapped[str | None] = mapped_column(String(300), nullable=True)
     line2: Mapped[str | None] = mapped_column(String(300), nullable=True)
     state: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Monite's ``language`` (ISO 639-1), ``tax_id`` and ``reminders_enabled``: kept and
+    #: returned (no PDFs or reminders here).
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    tax_id: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    reminders_enabled: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class CounterpartAddress(Base):
+    """An address of a counterpart besides its default one (which is the counterpart's own
+    address columns, see :func:`app.counterparts.addresses.default_address_id`)."""
+
+    __tablename__ = "counterpart_addresses"
+    counterpart_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("counterparts.id", ondelete="CASCADE"), index=True
+    )
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(32))
+    line1: Mapped[str] = mapped_column(String(300))
+    line2: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Product(Base):
@@ -137,6 +161,7 @@ class Product(Base):
     ledger_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("ledger_accounts.id", ondelete="SET NULL"), nullable=True
     )
+    smallest_amount: Mapped[float | None] = mapped_column(nullable=True)
 
 
 class Payable(Base):
@@ -159,6 +184,7 @@ class Payable(Base):
     total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    partner_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     line_items: Mapped[list[PayableLineItem]] = relationship(
         back_populates="payable",
         order_by="PayableLineItem.position",
@@ -211,6 +237,9 @@ class Receivable(Base):
     total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The counterpart's default address or one of its ``counterpart_addresses`` (no foreign
+    #: key: the default address is not a row of that table).
+    counterpart_billing_address_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     line_items: Mapped[list[ReceivableLineItem]] = relationship(
         back_populates="receivable",
         order_by="ReceivableLineItem.position",

@@ -33,7 +33,9 @@ class ReceivableController(Controller):
         self, data: ReceivableCreate, db_session: AsyncSession, entity: Entity
     ) -> ReceivableOut:
         """Create a draft invoice; unit prices come from the products."""
-        return service.to_out(await service.create(db_session, entity.id, data))
+        return await service.present_one(
+            db_session, entity, await service.create(db_session, entity.id, data)
+        )
 
     @get("/", operation_id="get_receivables")
     async def list_receivables(
@@ -49,7 +51,7 @@ class ReceivableController(Controller):
         counterpart_id: uuid.UUID | None = None,
     ) -> Page[ReceivableOut]:
         """The entity's invoices, filtered by status or counterpart, oldest first by default."""
-        return await paginate(
+        page = await paginate(
             db_session,
             state.paginator,
             documents.list_statement(queries.list_stmt, entity.id),
@@ -59,7 +61,11 @@ class ReceivableController(Controller):
             query=documents.list_query(order, status, status__in, counterpart_id),
             limit=limit,
             token=pagination_token,
-            out=service.to_out,
+        )
+        return Page(
+            await service.present(db_session, entity, page.data),
+            page.next_pagination_token,
+            page.prev_pagination_token,
         )
 
     @get(ITEM, operation_id="get_receivables_id")
@@ -67,7 +73,9 @@ class ReceivableController(Controller):
         self, receivable_id: uuid.UUID, db_session: AsyncSession, entity: Entity
     ) -> ReceivableOut:
         """One invoice, with its lines."""
-        return service.to_out(await service.get(db_session, entity.id, receivable_id))
+        return await service.present_one(
+            db_session, entity, await service.get(db_session, entity.id, receivable_id)
+        )
 
     @patch(ITEM, operation_id="patch_receivables_id")
     async def update(
@@ -78,7 +86,8 @@ class ReceivableController(Controller):
         entity: Entity,
     ) -> ReceivableOut:
         """Change a draft invoice (``line_items`` replaces all lines); 409 once issued."""
-        return service.to_out(await service.update(db_session, entity.id, receivable_id, data))
+        r = await service.update(db_session, entity.id, receivable_id, data)
+        return await service.present_one(db_session, entity, r)
 
     # --- lifecycle (Monite's invoice actions) -------------------------------------------
 
@@ -88,7 +97,7 @@ class ReceivableController(Controller):
     ) -> ReceivableOut:
         """``draft`` -> ``issued``; needs a counterpart and at least one line."""
         r = await service.transition(db_session, entity, receivable_id, "issue")
-        return service.to_out(r)
+        return await service.present_one(db_session, entity, r)
 
     @post(ITEM + "/cancel", operation_id="post_receivables_id_cancel", status_code=200)
     async def cancel(
@@ -96,7 +105,7 @@ class ReceivableController(Controller):
     ) -> ReceivableOut:
         """``issued`` -> ``canceled``."""
         r = await service.transition(db_session, entity, receivable_id, "cancel")
-        return service.to_out(r)
+        return await service.present_one(db_session, entity, r)
 
     @post(
         ITEM + "/mark_as_partially_paid",
@@ -115,7 +124,7 @@ class ReceivableController(Controller):
         r = await service.transition(
             db_session, entity, receivable_id, "mark_as_partially_paid", data.amount_paid
         )
-        return service.to_out(r)
+        return await service.present_one(db_session, entity, r)
 
     @post(ITEM + "/mark_as_paid", operation_id="post_receivables_id_mark_as_paid", status_code=200)
     async def mark_as_paid(
@@ -123,7 +132,7 @@ class ReceivableController(Controller):
     ) -> ReceivableOut:
         """``issued``/``overdue``/``partially_paid`` -> ``paid``; ``amount_due`` becomes 0."""
         r = await service.transition(db_session, entity, receivable_id, "mark_as_paid")
-        return service.to_out(r)
+        return await service.present_one(db_session, entity, r)
 
     @post(
         ITEM + "/mark_as_uncollectible",
@@ -135,4 +144,4 @@ class ReceivableController(Controller):
     ) -> ReceivableOut:
         """``issued``/``overdue``/``partially_paid`` -> ``uncollectible``."""
         r = await service.transition(db_session, entity, receivable_id, "mark_as_uncollectible")
-        return service.to_out(r)
+        return await service.present_one(db_session, entity, r)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -29,20 +30,35 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import documents
+from app.counterparts import addresses
 from app.counterparts import queries as counterpart_queries
-from app.db.models import Entity, Receivable, ReceivableLineItem
+from app.db.models import (
+    Counterpart,
+    CounterpartAddress,
+    Entity,
+    Product,
+    Receivable,
+    ReceivableLineItem,
+)
 from app.errors import Conflict, NotFound, Unprocessable
 from app.ledger import service as ledger_service
 from app.products import queries as product_queries
 from app.receivables import queries
 from app.receivables.schemas import (
+    AddressOut,
     Discount,
     DiscountOut,
+    EntityIndividualOut,
+    EntityOrganizationOut,
     LineItem,
     LineItemOut,
+    LineProductOut,
+    PriceOut,
     ReceivableCreate,
     ReceivableOut,
     ReceivableUpdate,
+    RelatedDocumentsOut,
+    VatRateOut,
 )
 from app.schemas import check_currency
 from app.sync import hooks
@@ -162,30 +178,108 @@ def _discount_out(d: dict[str, Any] | None) -> DiscountOut | None:
     return DiscountOut(type=d["type"], amount=d["amount"]) if d else None
 
 
-def to_out(r: Receivable) -> ReceivableOut:
-    """The API shape of an invoice, lines embedded with their computed amounts."""
+@dataclass
+class _Context:
+    """What an invoice's API shape shows besides its own row: the issuing entity, the
+    counterparts, the products of the lines and the extra billing addresses."""
+
+    entity: Entity
+    counterparts: dict[uuid.UUID, Counterpart]
+    products: dict[uuid.UUID, Product]
+    addresses: dict[uuid.UUID, CounterpartAddress]
+
+
+def _entity_out(e: Entity) -> EntityOrganizationOut | EntityIndividualOut:
+    common = {"email": e.email, "phone": e.phone, "website": e.website, "tax_id": e.tax_id}
+    if e.type == "individual":
+        return EntityIndividualOut(
+            type="individual", first_name=e.first_name or "", last_name=e.last_name or "", **common
+        )
+    return EntityOrganizationOut(type="organization", name=e.legal_name or "", **common)
+
+
+def _address_out(source: Any, address_id: uuid.UUID | None = None) -> AddressOut:
+    get = source.get if isinstance(source, dict) else lambda name: getattr(source, name)
+    return AddressOut(
+        id=address_id,
+        country=get("country"),
+        city=get("city") or "",
+        postal_code=get("postal_code") or "",
+        line1=get("line1") or "",
+        line2=get("line2"),
+        state=get("state"),
+    )
+
+
+def _billing_address(r: Receivable, ctx: _Context) -> AddressOut | None:
+    address_id = r.counterpart_billing_address_id
+    counterpart = ctx.counterparts.get(r.counterpart_id) if r.counterpart_id else None
+    if address_id is None or counterpart is None:
+        return None
+    if address_id == addresses.default_address_id(counterpart):
+        return _address_out(counterpart, address_id)
+    extra = ctx.addresses.get(address_id)
+    if extra is None or extra.counterpart_id != counterpart.id:
+        return None
+    return _address_out(extra, address_id)
+
+
+def _line_out(
+    line: ReceivableLineItem, net: int, tax: int, currency: str, ctx: _Context
+) -> LineItemOut:
+    p = ctx.products[line.product_id]
+    rate = line.tax_rate_value or 0
+    after_vat = _round(Decimal(line.unit_price) * (10_000 + rate) / 10_000)
+    product = LineProductOut(
+        id=p.id,
+        name=p.name,
+        type=p.type,
+        description=p.description,
+        external_reference=p.external_reference,
+        ledger_account_id=p.ledger_account_id,
+        accounting_tax_rate_id=line.accounting_tax_rate_id,
+        smallest_amount=p.smallest_amount,
+        price=PriceOut(currency=currency, value=line.unit_price),
+        price_after_vat=PriceOut(currency=currency, value=after_vat),
+        vat_rate=VatRateOut(country=(ctx.entity.address or {}).get("country"), value=rate),
+    )
+    return LineItemOut(
+        id=line.id,
+        product_id=line.product_id,
+        product=product,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        tax_rate_value=line.tax_rate_value,
+        accounting_tax_rate_id=line.accounting_tax_rate_id,
+        discount=_discount_out(line.discount),
+        subtotal=net,
+        tax_amount=tax,
+        total=net + tax,
+        total_before_vat=net,
+        total_after_vat=net + tax,
+    )
+
+
+def _to_out(r: Receivable, ctx: _Context) -> ReceivableOut:
     totals = compute_totals(list(r.line_items), r.discount, ["line_items"])
     lines = [
-        LineItemOut(
-            id=line.id,
-            product_id=line.product_id,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            tax_rate_value=line.tax_rate_value,
-            accounting_tax_rate_id=line.accounting_tax_rate_id,
-            discount=_discount_out(line.discount),
-            subtotal=net,
-            tax_amount=tax,
-            total=net + tax,
-        )
+        _line_out(line, net, tax, r.currency, ctx)
         for line, (net, tax) in zip(r.line_items, totals.lines, strict=True)
     ]
+    counterpart = ctx.counterparts.get(r.counterpart_id) if r.counterpart_id else None
     return ReceivableOut(
         id=r.id,
         type=r.type,
         status=r.status,
         currency=r.currency,
         counterpart_id=r.counterpart_id,
+        counterpart_type=counterpart.type if counterpart else None,
+        counterpart_name=counterpart.name if counterpart else None,
+        counterpart_tax_id=counterpart.tax_id if counterpart else None,
+        counterpart_billing_address_id=r.counterpart_billing_address_id,
+        counterpart_billing_address=_billing_address(r, ctx),
+        entity=_entity_out(ctx.entity),
+        entity_address=_address_out(ctx.entity.address or {}),
         document_id=r.document_id,
         memo=r.memo,
         issue_date=r.issue_date,
@@ -198,9 +292,39 @@ def to_out(r: Receivable) -> ReceivableOut:
         total_amount=r.total_amount,
         amount_paid=r.amount_paid,
         amount_due=r.amount_due,
+        total_vat_amount=r.tax_amount,
+        total_amount_with_credit_notes=r.total_amount,
+        file_language=(counterpart.language if counterpart else None) or "en",
+        original_file_language="en",
+        related_documents=RelatedDocumentsOut(),
         created_at=r.created_at,
         updated_at=r.updated_at,
     )
+
+
+async def present(
+    session: AsyncSession, entity: Entity, receivables: Sequence[Receivable]
+) -> list[ReceivableOut]:
+    """The API shape of invoices of ``entity``: lines embedded with their computed amounts and
+    products, the entity, the counterpart's type and the billing address (a query per kind
+    of related row, whatever the number of invoices)."""
+    counterpart_ids = list({r.counterpart_id for r in receivables if r.counterpart_id})
+    product_ids = list({line.product_id for r in receivables for line in r.line_items})
+    address_ids = list(
+        {r.counterpart_billing_address_id for r in receivables if r.counterpart_billing_address_id}
+    )
+    ctx = _Context(
+        entity=entity,
+        counterparts=await counterpart_queries.get_many(session, entity.id, counterpart_ids),
+        products=await product_queries.get_many(session, entity.id, product_ids),
+        addresses=await counterpart_queries.addresses_by_id(session, address_ids),
+    )
+    return [_to_out(r, ctx) for r in receivables]
+
+
+async def present_one(session: AsyncSession, entity: Entity, r: Receivable) -> ReceivableOut:
+    """:func:`present` for one invoice."""
+    return (await present(session, entity, [r]))[0]
 
 
 def _recompute(r: Receivable, loc: list[str | int]) -> None:
@@ -219,11 +343,27 @@ def _discount_dict(d: Discount | None) -> dict[str, Any] | None:
 
 async def _check_counterpart(
     session: AsyncSession, entity_id: uuid.UUID, counterpart_id: uuid.UUID
-) -> None:
-    if await counterpart_queries.get(session, entity_id, counterpart_id) is None:
+) -> Counterpart:
+    counterpart = await counterpart_queries.get(session, entity_id, counterpart_id)
+    if counterpart is None:
         raise Unprocessable.field(
             ["body", "counterpart_id"], f"counterpart {counterpart_id} does not exist"
         )
+    return counterpart
+
+
+async def _check_billing_address(
+    session: AsyncSession, counterpart: Counterpart, address_id: uuid.UUID
+) -> uuid.UUID:
+    """``address_id`` if it is one of the counterpart's addresses; else 422."""
+    if address_id == addresses.default_address_id(counterpart):
+        return address_id
+    if await counterpart_queries.extra_address(session, counterpart.id, address_id) is None:
+        raise Unprocessable.field(
+            ["body", "counterpart_billing_address_id"],
+            f"address {address_id} is not an address of counterpart {counterpart.id}",
+        )
+    return address_id
 
 
 async def _build_lines(
@@ -297,13 +437,19 @@ async def create(session: AsyncSession, entity_id: uuid.UUID, data: ReceivableCr
             than what it applies to; ``due_date`` before ``issue_date``.
     """
     currency = check_currency(data.currency, ["body", "currency"])
-    await _check_counterpart(session, entity_id, data.counterpart_id)
+    counterpart = await _check_counterpart(session, entity_id, data.counterpart_id)
+    billing_address_id = None
+    if data.counterpart_billing_address_id is not None:
+        billing_address_id = await _check_billing_address(
+            session, counterpart, data.counterpart_billing_address_id
+        )
     r = Receivable(
         entity_id=entity_id,
         type="invoice",
         status="draft",
         currency=currency,
         counterpart_id=data.counterpart_id,
+        counterpart_billing_address_id=billing_address_id,
         document_id=data.document_id,
         memo=data.memo,
         issue_date=data.issue_date,
@@ -348,9 +494,19 @@ async def update(
     new_currency = None
     if data.currency is not None and data.currency != r.currency:
         new_currency = check_currency(data.currency, ["body", "currency"])
-    if data.counterpart_id is not None:
+    if data.counterpart_id is not None and data.counterpart_id != r.counterpart_id:
         await _check_counterpart(session, entity_id, data.counterpart_id)
         r.counterpart_id = data.counterpart_id
+        r.counterpart_billing_address_id = None  # the other counterpart's address
+    if data.counterpart_billing_address_id is not None:
+        if r.counterpart_id is None:
+            raise Unprocessable.field(
+                ["body", "counterpart_billing_address_id"], "the receivable has no counterpart"
+            )
+        counterpart = await _check_counterpart(session, entity_id, r.counterpart_id)
+        r.counterpart_billing_address_id = await _check_billing_address(
+            session, counterpart, data.counterpart_billing_address_id
+        )
     if data.line_items is not None:
         r.line_items = await _build_lines(
             session, entity_id, new_currency or r.currency, data.line_items

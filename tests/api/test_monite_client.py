@@ -17,7 +17,9 @@ from monite.types import (
     CounterpartAddress,
     CounterpartCreatePayload_Organization,
     CounterpartOrganizationCreatePayload,
+    LineItem,
     Price,
+    ReceivableFacadeCreateInvoicePayload,
 )
 
 from tests.conftest import PartnerCtx
@@ -125,3 +127,160 @@ async def test_payable_of_another_entity_is_not_found(app, monite, partner) -> N
     with pytest.raises(ApiError) as caught:
         await other.payables.get_by_id(created.id)
     assert caught.value.status_code == 404
+
+
+# --- counterparts and their addresses ----------------------------------------------------
+
+
+async def test_counterpart_address_is_its_default_billing_address(monite: AsyncMonite) -> None:
+    vendor = await _vendor(monite)
+    counterpart = await monite.counterparts.get_by_id(vendor)
+    listed = await monite.counterparts.addresses.get(vendor)
+    assert len(listed.data) == 1
+    default = listed.data[0]
+    assert counterpart.default_billing_address_id == default.id
+    assert (default.counterpart_id, default.country, default.city) == (vendor, "GB", "Leeds")
+    assert (default.postal_code, default.line1) == ("LS1 4AP", "2 Park Row")
+    again = await monite.counterparts.addresses.get_by_id(default.id, vendor)
+    assert again == default
+
+    second = await monite.counterparts.addresses.create(
+        vendor, city="York", country="GB", line1="9 Stonegate", postal_code="YO1 8AS"
+    )
+    assert second.id != default.id
+    listed = await monite.counterparts.addresses.get(vendor)
+    assert [a.id for a in listed.data] == [default.id, second.id]
+    changed = await monite.counterparts.addresses.update_by_id(second.id, vendor, line2="Flat 2")
+    assert (changed.line1, changed.line2) == ("9 Stonegate", "Flat 2")
+
+    # the default address is the counterpart's own: changing it changes the counterpart
+    await monite.counterparts.addresses.update_by_id(default.id, vendor, city="Bradford")
+    counterpart = await monite.counterparts.get_by_id(vendor)
+    assert counterpart.organization.address["city"] == "Bradford"  # not in the client's model
+    assert (await monite.counterparts.addresses.get_by_id(default.id, vendor)).city == "Bradford"
+
+    with pytest.raises(ApiError) as caught:
+        await monite.counterparts.addresses.delete_by_id(default.id, vendor)
+    assert caught.value.status_code == 409
+    await monite.counterparts.addresses.delete_by_id(second.id, vendor)
+    assert [a.id for a in (await monite.counterparts.addresses.get(vendor)).data] == [default.id]
+
+
+async def test_first_address_of_a_counterpart_without_one_becomes_its_default(
+    monite: AsyncMonite, partner: PartnerCtx
+) -> None:
+    # The client always sends an address; a counterpart without one comes from a pull or a
+    # plain HTTP call.
+    response = await partner.client.post(
+        "/v1/counterparts",
+        headers=partner.entity_headers(monite._client_wrapper._monite_entity_id),
+        json={"type": "organization", "organization": {"legal_name": "No Address Ltd"}},
+    )
+    assert response.status_code == 201, response.text
+    bare = await monite.counterparts.get_by_id(response.json()["id"])
+    assert bare.default_billing_address_id is None
+    assert (await monite.counterparts.addresses.get(bare.id)).data == []
+    created = await monite.counterparts.addresses.create(
+        bare.id, city="Bath", country="GB", line1="1 Royal Cres", postal_code="BA1 2LR"
+    )
+    assert (await monite.counterparts.get_by_id(bare.id)).default_billing_address_id == created.id
+
+
+async def test_address_errors_are_4xx(monite: AsyncMonite, partner: PartnerCtx) -> None:
+    vendor = await _vendor(monite)
+    headers = partner.entity_headers(monite._client_wrapper._monite_entity_id)
+    missing = "00000000-0000-4000-8000-000000000000"
+    response = await partner.client.get(
+        f"/v1/counterparts/{vendor}/addresses/{missing}", headers=headers
+    )
+    assert response.status_code == 404
+    response = await partner.client.get(f"/v1/counterparts/{missing}/addresses", headers=headers)
+    assert response.status_code == 404
+    response = await partner.client.post(
+        f"/v1/counterparts/{vendor}/addresses",
+        headers=headers,
+        json={"country": "XX", "city": "Nowhere", "line1": "1 Road", "postal_code": "1"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "country"]
+    response = await partner.client.post(
+        f"/v1/counterparts/{vendor}/addresses",
+        headers=headers,
+        json={"country": "GB", "city": "Leeds"},
+    )
+    assert response.status_code == 422
+
+
+# --- receivables ------------------------------------------------------------------------
+
+
+async def test_receivable_created_and_read_as_monite_client_does(monite: AsyncMonite) -> None:
+    customer = await _vendor(monite, "Buyer plc")
+    billing = (await monite.counterparts.addresses.get(customer)).data[0]
+    product = await monite.products.create(
+        name="Consulting hour", type="service", price=Price(currency="GBP", value=10_000)
+    )
+    created = await monite.receivables.create(
+        request=ReceivableFacadeCreateInvoicePayload(
+            counterpart_id=customer,
+            counterpart_billing_address_id=billing.id,
+            currency="GBP",
+            line_items=[LineItem(product_id=product.id, quantity=2, tax_rate_value=2000)],
+            memo="November work",
+        )
+    )
+    assert created.type == "invoice"
+    assert created.status == "draft"
+    assert (created.counterpart_id, created.counterpart_type) == (customer, "organization")
+    assert created.counterpart_name == "Buyer plc"
+    assert created.counterpart_billing_address.id == billing.id
+    assert created.counterpart_billing_address.city == "Leeds"
+    assert created.entity.type == "organization"
+    assert created.entity.name == "Acme Ltd"
+    assert created.entity_address.city == "London"
+    assert (created.subtotal, created.total_vat_amount, created.total_amount) == (
+        20_000,
+        4_000,
+        24_000,
+    )
+    assert created.total_amount_with_credit_notes == 24_000
+    assert created.amount_due == 24_000
+    (line,) = created.line_items
+    assert (line.product.id, line.product.name, line.quantity) == (
+        product.id,
+        "Consulting hour",
+        2,
+    )
+    assert (line.product.price.value, line.product.price_after_vat.value) == (10_000, 12_000)
+    assert (line.product.vat_rate.value, line.product.vat_rate.country) == (2000, "GB")
+    assert (line.total_before_vat, line.total_after_vat) == (20_000, 24_000)
+
+    page = await monite.receivables.get()
+    assert [r.id for r in page.data] == [created.id]
+    one = await monite.receivables.get_by_id(created.id)
+    assert one.total_amount == 24_000
+    assert one.counterpart_billing_address.line1 == "2 Park Row"
+
+    issued = await monite.receivables.issue_by_id(created.id)
+    assert issued.status == "issued"
+
+
+async def test_receivable_billing_address_of_another_counterpart_is_422(
+    monite: AsyncMonite,
+) -> None:
+    customer = await _vendor(monite, "Buyer plc")
+    other = await _vendor(monite, "Someone Else Ltd")
+    foreign = (await monite.counterparts.addresses.get(other)).data[0]
+    product = await monite.products.create(name="Pen", price=Price(currency="GBP", value=100))
+    with pytest.raises(ApiError) as caught:
+        await monite.receivables.create(
+            request=ReceivableFacadeCreateInvoicePayload(
+                counterpart_id=customer,
+                counterpart_billing_address_id=foreign.id,
+                currency="GBP",
+                line_items=[LineItem(product_id=product.id, quantity=1)],
+            )
+        )
+    assert caught.value.status_code == 422
+    assert caught.value.body["detail"][0]["loc"] == ["body", "counterpart_billing_address_id"]
+    assert (await monite.receivables.get()).data == []
