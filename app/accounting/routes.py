@@ -22,7 +22,7 @@ from app.ledger import queries as ledger_queries
 from app.ledger.routes import current_connection
 from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
-from app.providers.records import Bill, Invoice, decode_object
+from app.providers.codat import Bill, Invoice, decode_object
 from app.schemas import Response
 from app.sync import queries as sync_queries
 

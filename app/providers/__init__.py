@@ -1,18 +1,19 @@
-"""Accounting data providers: the protocol the sync engine uses and its Codat client.
+"""Accounting data providers: the protocol the sync engine uses, and one package per provider.
 
 Public surface (everything else is private)::
 
-    from app.providers import CodatClient, AccountingProvider, ProviderUnavailable, ...
+    from app.providers import AccountingProvider, ProviderUnavailable, PushOperation, ...
 
 - :class:`AccountingProvider`: the protocol (companies, connections, paged reads with a
   ``modifiedDate`` cursor, pushes, push operations, refresh queueing, data status).
-- :class:`CodatClient` on a shared ``httpx.AsyncClient`` (:func:`make_http_client`).
 - Errors: :class:`ProviderError` > :class:`ProviderRejected` "will not pass as sent" (>
   :class:`ProviderNotFound`, :class:`ProviderAuthError`), :class:`ProviderUnavailable` "may
   pass later", :class:`ProviderResponseError` "the provider sent something undocumented".
-- Structs: :class:`Company`, :class:`Connection`, :class:`PushOperation`, :class:`Page`, ...
-  and the records (:class:`Account`, :class:`TaxRate`, :class:`Item`, :class:`Customer`,
-  :class:`Supplier`, :class:`Invoice`, :class:`Bill`, ...) with :func:`decode_page`.
+- Value types every provider client returns: :class:`Company`, :class:`Connection`,
+  :class:`PushOperation`, :class:`Page`, ...
+
+A provider is a package of its own: ``codat/`` (:class:`~app.providers.codat.CodatClient` and
+Codat's records). ``factory`` builds a partner's client.
 """
 
 from app.providers.base import (
@@ -43,81 +44,19 @@ from app.providers.base import (
     ValidationItem,
     parse_datetime,
 )
-from app.providers.codat import (
-    DEFAULT_TIMEOUT,
-    MAX_PAGE_SIZE,
-    PLATFORM_KEYS,
-    CodatClient,
-    format_cursor,
-    make_http_client,
-)
-from app.providers.records import (
-    RECORD_TYPES,
-    Account,
-    Address,
-    Bill,
-    BillCreditNote,
-    BillPayment,
-    Contact,
-    CreditNote,
-    Customer,
-    CustomerRef,
-    GenericRecord,
-    Invoice,
-    Item,
-    ItemDetails,
-    LineItem,
-    Metadata,
-    Payment,
-    PaymentLine,
-    PaymentLineLink,
-    Record,
-    Ref,
-    Supplier,
-    SupplierRef,
-    TaxRate,
-    TaxRateComponent,
-    TaxRateRef,
-    decode_object,
-    decode_page,
-    record_type_for,
-)
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
-    "MAX_PAGE_SIZE",
-    "PLATFORM_KEYS",
     "PUSH_DATA_TYPES",
     "READ_DATA_TYPES",
-    "RECORD_TYPES",
-    "Account",
     "AccountingProvider",
-    "Address",
-    "Bill",
-    "BillCreditNote",
-    "BillPayment",
-    "CodatClient",
     "Company",
     "Connection",
     "ConnectionStatus",
-    "Contact",
-    "CreditNote",
-    "Customer",
-    "CustomerRef",
     "DataConnectionError",
     "DataStatus",
     "ErrorMessage",
-    "GenericRecord",
     "InvalidRecord",
-    "Invoice",
-    "Item",
-    "ItemDetails",
-    "LineItem",
-    "Metadata",
     "Page",
-    "Payment",
-    "PaymentLine",
-    "PaymentLineLink",
     "ProviderAuthError",
     "ProviderError",
     "ProviderNotFound",
@@ -131,18 +70,6 @@ __all__ = [
     "PushRecordRef",
     "PushValidation",
     "RateLimitState",
-    "Record",
-    "Ref",
-    "Supplier",
-    "SupplierRef",
-    "TaxRate",
-    "TaxRateComponent",
-    "TaxRateRef",
     "ValidationItem",
-    "decode_object",
-    "decode_page",
-    "format_cursor",
-    "make_http_client",
     "parse_datetime",
-    "record_type_for",
 ]

@@ -146,7 +146,7 @@ class UtcStruct(CamelStruct):
 
     msgspec parses RFC 3339 natively; ``__post_init__`` only fixes the offset (no offset means
     UTC). Values msgspec cannot parse at all (``""``, a date alone) go through the lenient
-    decoder in :mod:`app.providers.records`, which uses :func:`parse_datetime`.
+    decoder in :mod:`app.providers.codat.records`, which uses :func:`parse_datetime`.
     """
 
     def __post_init__(self) -> None:
@@ -360,8 +360,8 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
 
     ``records[i]`` was decoded from ``raw[i]`` (the record's JSON exactly as the provider sent
     it, a :class:`msgspec.Raw`: ``bytes(raw)`` or ``msgspec.json.encode(raw)`` to store it).
-    Records that would not decode are in ``invalid`` instead. ``has_next`` says whether another
-    page follows (``_links.next`` when the provider sends links, else ``totalResults``).
+    Records that would not decode are in ``invalid`` instead. ``has_next``: another page
+    follows.
     """
 
     data_type: str
@@ -509,44 +509,45 @@ class ProviderResponseError(ProviderError):
 
 @runtime_checkable
 class AccountingProvider(Protocol):
-    """What the sync engine needs from an accounting data provider (Codat-shaped).
+    """What the sync engine needs from an accounting data provider; ``codat.CodatClient`` says
+    how Codat does each.
 
-    Every method may raise :class:`ProviderRejected` (incl. :class:`ProviderNotFound`: will not
-    pass as sent), :class:`ProviderUnavailable` (may pass later) or
-    :class:`ProviderResponseError`. Writes take an ``idempotency_key``: pass one derived from
-    your own state (e.g. synced record + attempt) so a repeat after a crash is a no-op at the
-    provider; without one, a fresh key is used that stays the same across the client's retries.
+    Any method may raise :class:`ProviderRejected` (:class:`ProviderNotFound` when the company,
+    connection, record or push operation does not exist), :class:`ProviderUnavailable` or
+    :class:`ProviderResponseError`. A write with the ``idempotency_key`` of an earlier one
+    gets the earlier answer: derive it from your own state so a repeat after a crash is a no-op;
+    without one, the client uses a fresh key for that call (the same across its retries).
     """
 
     async def create_company(
         self, name: str, *, description: str | None = None, idempotency_key: str | None = None
     ) -> Company:
-        """Create a provider company (Codat: ``POST /companies``)."""
+        """A new company (one per entity)."""
         ...
 
     async def get_company(self, company_id: str) -> Company:
-        """Read a company with its connections (Codat: ``GET /companies/{companyId}``)."""
+        """A company with its connections."""
         ...
 
     async def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
     ) -> Connection:
-        """Create a connection for a platform key, e.g. Xero ``gbol`` (Codat: ``POST
-        /companies/{companyId}/connections`` ``{platformKey}``); status ``PendingAuth``."""
+        """A new connection to the platform ``platform_key``: ``PendingAuth`` until the user
+        authorises it at its ``link_url``."""
         ...
 
     async def get_connection(self, company_id: str, connection_id: str) -> Connection:
-        """Read one connection (Codat: ``GET /companies/{companyId}/connections/{id}``)."""
+        """One connection."""
         ...
 
     async def list_connections(self, company_id: str) -> list[Connection]:
-        """All connections of a company, every page (Codat: ``GET .../connections``)."""
+        """All of a company's connections."""
         ...
 
     async def unlink_connection(
         self, company_id: str, connection_id: str, *, idempotency_key: str | None = None
     ) -> Connection:
-        """Disconnect (Codat: ``PATCH .../connections/{id}`` ``{status: "Unlinked"}``)."""
+        """Disconnect (status ``Unlinked``); what was read stays readable."""
         ...
 
     async def get_page(
@@ -560,11 +561,8 @@ class AccountingProvider(Protocol):
         query: str | None = None,
         order_by: str | None = None,
     ) -> Page[Any]:
-        """Read one page of a data type (Codat: ``GET /companies/{companyId}/data/{dataType}``).
-
-        ``modified_since`` becomes ``query=modifiedDate>={UTC ISO}``, joined with ``query``
-        (e.g. ``metadata.isDeleted!=true``) by ``&&``; ``page_size`` is 1..5000.
-        """
+        """Page ``page`` (from 1) of a data type (:data:`READ_DATA_TYPES`): only records
+        modified at or after ``modified_since``, and matching ``query``, when given."""
         ...
 
     def iter_pages(
@@ -578,12 +576,12 @@ class AccountingProvider(Protocol):
         page_size: int | None = None,
         start_page: int = 1,
     ) -> AsyncIterator[Page[Any]]:
-        """Every page from ``start_page`` on, as an async iterator (same filters as
-        :meth:`get_page`); stops after the page whose ``has_next`` is false."""
+        """The pages from ``start_page`` up to the first whose ``has_next`` is false (filters
+        as :meth:`get_page`)."""
         ...
 
     async def get_record(self, company_id: str, data_type: str, record_id: str) -> Any:
-        """Read one record (Codat: ``GET /companies/{companyId}/data/{dataType}/{id}``)."""
+        """One record of a data type."""
         ...
 
     async def push_create(
@@ -596,7 +594,8 @@ class AccountingProvider(Protocol):
         idempotency_key: str | None = None,
         timeout_in_minutes: int | None = None,
     ) -> PushOperation:
-        """Create a record on the platform (Codat: ``POST .../push/{dataType}``)."""
+        """Start creating a record of a data type (:data:`PUSH_DATA_TYPES`) on the platform;
+        the operation is usually still ``Pending``."""
         ...
 
     async def push_update(
@@ -611,11 +610,13 @@ class AccountingProvider(Protocol):
         timeout_in_minutes: int | None = None,
         force_update: bool = False,
     ) -> PushOperation:
-        """Update a record, e.g. void an invoice (Codat: ``PUT .../push/{dataType}/{id}``)."""
+        """Start replacing a record with ``payload``, as :meth:`push_create` (a full update:
+        sending it again is harmless); ``force_update`` even if it changed on the platform
+        since it was read."""
         ...
 
     async def get_push_operation(self, company_id: str, push_operation_key: str) -> PushOperation:
-        """Read a push operation (Codat: ``GET /companies/{companyId}/push/{key}``)."""
+        """A push operation as it stands."""
         ...
 
     async def queue_refresh(
@@ -626,10 +627,9 @@ class AccountingProvider(Protocol):
         connection_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> PullOperation:
-        """Ask the provider to refresh a data type from the platform (Codat: ``POST
-        /companies/{companyId}/data/queue/{dataType}``)."""
+        """Ask the provider to read a data type from the platform again."""
         ...
 
     async def get_data_status(self, company_id: str) -> dict[str, DataStatus]:
-        """Cache state per data type (Codat: ``GET /companies/{companyId}/dataStatus``)."""
+        """The state of the provider's copy of each data type, by data type."""
         ...

@@ -90,7 +90,7 @@ async def _match_pulled_contact(
     data_type = DATA_TYPE[bound.object_type]
     stems = sorted({t[:4] for t in matching.name_tokens(counterpart.name) if len(t) >= 3})
     rows = await sync_queries.pulled_by_name_words(session, connection.id, data_type, stems)
-    from app.providers.records import Customer, Supplier, decode_object
+    from app.providers.codat import Customer, Supplier, decode_object
     from app.sync.matching import contact_record
 
     kind = Customer if data_type == "customers" else Supplier

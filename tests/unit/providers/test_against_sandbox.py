@@ -19,14 +19,13 @@ import pytest
 import uvicorn
 
 from app.providers import (
-    CodatClient,
-    Customer,
     ProviderAuthError,
     ProviderNotFound,
     ProviderRejected,
     ProviderUnavailable,
     PushOperationStatus,
 )
+from app.providers.codat import CodatClient, Customer
 from sandbox import SandboxConfig, create_sandbox_app
 
 BASE = "http://sandbox.test"

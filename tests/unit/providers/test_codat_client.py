@@ -19,9 +19,7 @@ import httpx
 import pytest
 
 from app.providers import (
-    Account,
     AccountingProvider,
-    CodatClient,
     Company,
     Connection,
     ProviderAuthError,
@@ -31,6 +29,7 @@ from app.providers import (
     ProviderUnavailable,
     PushOperationStatus,
 )
+from app.providers.codat import Account, CodatClient
 
 BASE = "https://codat.test/base"
 API_KEY = "secret-api-key-123"

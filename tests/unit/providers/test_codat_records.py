@@ -18,7 +18,9 @@ import httpx
 import msgspec
 import pytest
 
-from app.providers import (
+from app.providers import parse_datetime
+from app.providers.base import CamelStruct, UtcStruct
+from app.providers.codat import (
     RECORD_TYPES,
     Bill,
     CodatClient,
@@ -26,9 +28,7 @@ from app.providers import (
     Invoice,
     decode_page,
     format_cursor,
-    parse_datetime,
 )
-from app.providers.base import CamelStruct, UtcStruct
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "codat"
 FILES = sorted(FIXTURES.glob("*/*.json"))

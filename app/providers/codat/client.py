@@ -65,7 +65,7 @@ from app.providers.base import (
     RateLimitState,
     parse_datetime,
 )
-from app.providers.records import decode_object, decode_page, record_type_for
+from app.providers.codat.records import decode_object, decode_page, record_type_for
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -360,7 +360,7 @@ class CodatClient:
         """``GET /companies/{companyId}/data/{dataType}?page&pageSize&query&orderBy``.
 
         Returns a :class:`~app.providers.base.Page` of records (the struct of
-        :func:`~app.providers.records.record_type_for` ``data_type``) with their raw JSON.
+        :func:`~app.providers.codat.records.record_type_for` ``data_type``) with their raw JSON.
         ``modified_since`` adds ``modifiedDate>={cursor}`` (see :func:`format_cursor`) to
         ``query`` with ``&&``. ``order_by`` e.g. ``modifiedDate`` or ``-modifiedDate``.
         """
