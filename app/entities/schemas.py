@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from app.schemas import CountryCode, CurrencyCode, Request, Response
 
 EntityType = Literal["organization", "individual"]
+Phone = Annotated[str, msgspec.Meta(max_length=100)]
+Website = Annotated[str, msgspec.Meta(min_length=1, max_length=2083)]
+TaxId = Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
 
 
 class Address(Request):
@@ -34,7 +37,10 @@ class Individual(Request):
 
 
 class EntityCreate(Request):
-    """Monite's create-entity body plus an optional ``currency`` (ISO 4217, default EUR)."""
+    """Monite's create-entity body plus an optional ``currency`` (ISO 4217, default EUR).
+
+    ``phone``, ``website`` and ``tax_id`` are kept, returned, and shown as the issuer on the
+    entity's receivables; they are not pushed to the accounting system."""
 
     type: EntityType
     email: str | None = None
@@ -42,6 +48,9 @@ class EntityCreate(Request):
     organization: Organization | None = None
     individual: Individual | None = None
     currency: CurrencyCode | None = None
+    phone: Phone | None = None
+    website: Website | None = None
+    tax_id: TaxId | None = None
 
 
 class EntityUpdate(Request):
@@ -52,6 +61,9 @@ class EntityUpdate(Request):
     organization: Organization | None = None
     individual: Individual | None = None
     currency: CurrencyCode | None = None
+    phone: Phone | None = None
+    website: Website | None = None
+    tax_id: TaxId | None = None
 
 
 class AddressOut(Response):
@@ -83,6 +95,9 @@ class EntityOut(Response):
     address: AddressOut | None = None
     organization: OrganizationOut | None = None
     individual: IndividualOut | None = None
+    phone: str | None = None
+    website: str | None = None
+    tax_id: str | None = None
 
 
 class LedgerAccountIds(Request):

@@ -38,6 +38,9 @@ def to_out(entity: Entity) -> EntityOut:
         created_at=entity.created_at,
         updated_at=entity.updated_at,
         email=entity.email,
+        phone=entity.phone,
+        website=entity.website,
+        tax_id=entity.tax_id,
         address=address,
         organization=OrganizationOut(legal_name=entity.legal_name)
         if entity.type == "organization" and entity.legal_name
@@ -51,8 +54,9 @@ def to_out(entity: Entity) -> EntityOut:
 
 
 def _apply(entity: Entity, data: EntityCreate | EntityUpdate) -> None:
-    if data.email is not None:
-        entity.email = data.email
+    for name in ("email", "phone", "website", "tax_id"):
+        if (value := getattr(data, name)) is not None:
+            setattr(entity, name, value)
     if data.address is not None:
         check_country(data.address.country, ["body", "address", "country"])
         entity.address = msgspec.to_builtins(data.address)

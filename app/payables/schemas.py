@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from app.schemas import CurrencyCode, MinorUnits, RateBasisPoints, Request, Response
+
+#: Monite's ``partner_metadata``: any JSON object of the partner's, kept and returned as sent
+#: (at most :data:`PARTNER_METADATA_MAX_BYTES` once encoded).
+PartnerMetadata = dict[str, Any]
+PARTNER_METADATA_MAX_BYTES = 16_384
 
 #: Monite ``PayableStateEnum``.
 PayableStatus = Literal[
@@ -69,6 +74,7 @@ class PayableCreate(Request):
     issued_at: dt.date | None = None
     due_date: dt.date | None = None
     line_items: list[LineItemCreate] | None = None
+    partner_metadata: PartnerMetadata | None = None
 
 
 class PayableUpdate(Request):
@@ -80,6 +86,7 @@ class PayableUpdate(Request):
     description: str | None = None
     issued_at: dt.date | None = None
     due_date: dt.date | None = None
+    partner_metadata: PartnerMetadata | None = None
 
 
 class PartiallyPaid(Request):
@@ -139,6 +146,7 @@ class PayableOut(Response):
     line_items: list[LineItemOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    partner_metadata: PartnerMetadata | None = None
     credit_notes: list[dict[str, object]] = msgspec.field(default_factory=list)
     payable_origin: Literal["upload"] = "upload"
     source_of_payable_data: Literal["user_specified"] = "user_specified"

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import documents
@@ -26,6 +28,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.ledger import service as ledger_service
 from app.payables import queries
 from app.payables.schemas import (
+    PARTNER_METADATA_MAX_BYTES,
     LineItemCreate,
     LineItemOut,
     LineItemUpdate,
@@ -110,6 +113,7 @@ def to_out(p: Payable) -> PayableOut:
         line_items=[line_to_out(line) for line in p.line_items],
         created_at=p.created_at,
         updated_at=p.updated_at,
+        partner_metadata=p.partner_metadata,
     )
 
 
@@ -165,6 +169,16 @@ def _check_dates(p: Payable) -> None:
         raise Unprocessable.field(["body", "due_date"], "due_date is before issued_at")
 
 
+def _partner_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``value`` if it encodes to at most ``PARTNER_METADATA_MAX_BYTES``; else 422."""
+    if value is not None and len(msgspec.json.encode(value)) > PARTNER_METADATA_MAX_BYTES:
+        raise Unprocessable.field(
+            ["body", "partner_metadata"],
+            f"partner_metadata is larger than {PARTNER_METADATA_MAX_BYTES} bytes of JSON",
+        )
+    return value
+
+
 async def create(session: AsyncSession, entity_id: uuid.UUID, data: PayableCreate) -> Payable:
     """Create a ``draft`` payable, with optional lines; totals computed.
 
@@ -183,6 +197,7 @@ async def create(session: AsyncSession, entity_id: uuid.UUID, data: PayableCreat
         due_date=data.due_date,
         amount_paid=0,
         line_items=[],
+        partner_metadata=_partner_metadata(data.partner_metadata),
     )
     _check_dates(p)
     if data.counterpart_id is not None:
@@ -233,6 +248,8 @@ async def update(
     for name in ("document_id", "description", "issued_at", "due_date"):
         if (value := getattr(data, name)) is not None:
             setattr(p, name, value)
+    if data.partner_metadata is not None:
+        p.partner_metadata = _partner_metadata(data.partner_metadata)
     _check_dates(p)
     await session.flush()
     return p

@@ -11,6 +11,7 @@ import msgspec
 from app.schemas import CurrencyCode, MinorUnits, Request, Response
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+SmallestAmount = Annotated[float, msgspec.Meta(ge=0, le=2_147_483_647)]
 
 
 class Price(Request):
@@ -21,21 +22,35 @@ class Price(Request):
 
 
 class ProductCreate(Request):
+    """Monite ``ProductServiceRequest``.
+
+    ``smallest_amount`` is kept and returned (not enforced on invoice lines).
+    ``measure_unit_id`` is accepted and ignored (returned as null): there are no measure units
+    here yet, so the id would point at nothing.
+    """
+
     name: Name
     type: Literal["product", "service"] = "product"
     description: str | None = None
     price: Price | None = None
     external_reference: str | None = None
     ledger_account_id: uuid.UUID | None = None
+    smallest_amount: SmallestAmount | None = None
+    measure_unit_id: uuid.UUID | None = None
 
 
 class ProductUpdate(Request):
+    """Monite ``ProductServiceUpdate``; ``measure_unit_id`` ignored as in
+    :class:`ProductCreate`."""
+
     name: Name | None = None
     type: Literal["product", "service"] | None = None
     description: str | None = None
     price: Price | None = None
     external_reference: str | None = None
     ledger_account_id: uuid.UUID | None = None
+    smallest_amount: SmallestAmount | None = None
+    measure_unit_id: uuid.UUID | None = None
 
 
 class PriceOut(Response):
@@ -56,3 +71,6 @@ class ProductOut(Response):
     price: PriceOut | None = None
     external_reference: str | None = None
     ledger_account_id: uuid.UUID | None = None
+    smallest_amount: float | None = None
+    #: Always null: see :class:`ProductCreate`.
+    measure_unit_id: uuid.UUID | None = None

@@ -30,6 +30,7 @@ def to_out(p: Product) -> ProductOut:
         price=price,
         external_reference=p.external_reference,
         ledger_account_id=p.ledger_account_id,
+        smallest_amount=p.smallest_amount,
     )
 
 
@@ -52,6 +53,8 @@ async def _apply(
         p.description = data.description
     if data.external_reference is not None:
         p.external_reference = data.external_reference
+    if data.smallest_amount is not None:
+        p.smallest_amount = data.smallest_amount
     if data.price is not None:
         p.price_currency = check_currency(data.price.currency, ["body", "price", "currency"])
         p.price_value = data.price.value

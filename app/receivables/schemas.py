@@ -154,10 +154,10 @@ class LineItemOut(Response):
     total_after_vat: int
 
 
-class EntityOrganizationOut(Response):
-    """Monite ``ReceivableEntityOrganization``: the issuing entity."""
+class EntityOrganizationOut(Response, tag_field="type", tag="organization"):
+    """Monite ``ReceivableEntityOrganization``: the issuing entity (``type``
+    ``organization``)."""
 
-    type: Literal["organization"]
     name: str
     email: str | None
     phone: str | None
@@ -165,10 +165,9 @@ class EntityOrganizationOut(Response):
     tax_id: str | None
 
 
-class EntityIndividualOut(Response):
-    """Monite ``ReceivableEntityIndividual``: the issuing entity."""
+class EntityIndividualOut(Response, tag_field="type", tag="individual"):
+    """Monite ``ReceivableEntityIndividual``: the issuing entity (``type`` ``individual``)."""
 
-    type: Literal["individual"]
     first_name: str
     last_name: str
     email: str | None

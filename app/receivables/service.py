@@ -193,9 +193,9 @@ def _entity_out(e: Entity) -> EntityOrganizationOut | EntityIndividualOut:
     common = {"email": e.email, "phone": e.phone, "website": e.website, "tax_id": e.tax_id}
     if e.type == "individual":
         return EntityIndividualOut(
-            type="individual", first_name=e.first_name or "", last_name=e.last_name or "", **common
+            first_name=e.first_name or "", last_name=e.last_name or "", **common
         )
-    return EntityOrganizationOut(type="organization", name=e.legal_name or "", **common)
+    return EntityOrganizationOut(name=e.legal_name or "", **common)
 
 
 def _address_out(source: Any, address_id: uuid.UUID | None = None) -> AddressOut:

@@ -17,7 +17,9 @@ from monite.types import (
     CounterpartAddress,
     CounterpartCreatePayload_Organization,
     CounterpartOrganizationCreatePayload,
+    EntityAddressSchema,
     LineItem,
+    OrganizationSchema,
     Price,
     ReceivableFacadeCreateInvoicePayload,
 )
@@ -284,3 +286,128 @@ async def test_receivable_billing_address_of_another_counterpart_is_422(
     assert caught.value.status_code == 422
     assert caught.value.body["detail"][0]["loc"] == ["body", "counterpart_billing_address_id"]
     assert (await monite.receivables.get()).data == []
+
+
+# --- Monite's ordinary optional fields ---------------------------------------------------
+
+
+async def test_entity_phone_website_tax_id_are_kept(app, partner: PartnerCtx) -> None:
+    monite = _client(app, partner)
+    created = await monite.entities.create(
+        type="organization",
+        email="ops@acme.example",
+        address=EntityAddressSchema(
+            country="GB", city="London", postal_code="EC1A 1BB", line1="1 High St"
+        ),
+        organization=OrganizationSchema(legal_name="Acme Ltd"),
+        phone="+44 20 7946 0000",
+        website="https://acme.example",
+        tax_id="GB123456789",
+    )
+    assert created.type == "organization"
+    assert created.organization.legal_name == "Acme Ltd"
+    read = await monite.entities.get_by_id(created.id)
+    assert (read.phone, read.website, read.tax_id) == (
+        "+44 20 7946 0000",
+        "https://acme.example",
+        "GB123456789",
+    )
+    assert (read.address.city, read.address.postal_code) == ("London", "EC1A 1BB")
+
+    # ... and the entity's invoices show them as the issuer's
+    scoped = _client(app, partner, created.id)
+    customer = await _vendor(scoped, "Buyer plc")
+    product = await scoped.products.create(name="Pen", price=Price(currency="EUR", value=100))
+    invoice = await scoped.receivables.create(
+        request=ReceivableFacadeCreateInvoicePayload(
+            counterpart_id=customer,
+            counterpart_billing_address_id=(
+                await scoped.counterparts.get_by_id(customer)
+            ).default_billing_address_id,
+            currency="EUR",
+            line_items=[LineItem(product_id=product.id, quantity=1)],
+        )
+    )
+    assert (invoice.entity.phone, invoice.entity.tax_id) == ("+44 20 7946 0000", "GB123456789")
+    assert invoice.entity_address.postal_code == "EC1A 1BB"
+
+
+async def test_counterpart_language_tax_id_reminders_are_kept(monite: AsyncMonite) -> None:
+    created = await monite.counterparts.create(
+        request=CounterpartCreatePayload_Organization(
+            organization=CounterpartOrganizationCreatePayload(
+                legal_name="Käufer GmbH",
+                is_customer=True,
+                is_vendor=False,
+                address=CounterpartAddress(
+                    country="DE", city="Berlin", postal_code="10115", line1="Invalidenstr. 1"
+                ),
+            ),
+            language="de",
+            tax_id="DE123456789",
+            reminders_enabled=False,
+        )
+    )
+    read = await monite.counterparts.get_by_id(created.id)
+    assert (read.language, read.tax_id, read.reminders_enabled) == ("de", "DE123456789", False)
+    # the invoice's customer-facing language follows the counterpart's
+    product = await monite.products.create(name="Pen", price=Price(currency="GBP", value=100))
+    invoice = await monite.receivables.create(
+        request=ReceivableFacadeCreateInvoicePayload(
+            counterpart_id=created.id,
+            counterpart_billing_address_id=read.default_billing_address_id,
+            currency="GBP",
+            line_items=[LineItem(product_id=product.id, quantity=1)],
+        )
+    )
+    assert (invoice.file_language, invoice.counterpart_tax_id) == ("de", "DE123456789")
+
+
+async def test_bad_counterpart_language_is_422(monite: AsyncMonite, partner: PartnerCtx) -> None:
+    response = await partner.client.post(
+        "/v1/counterparts",
+        headers=partner.entity_headers(monite._client_wrapper._monite_entity_id),
+        json={
+            "type": "organization",
+            "organization": {"legal_name": "X"},
+            "language": "German",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "language"]
+
+
+async def test_product_smallest_amount_kept_measure_unit_ignored(monite: AsyncMonite) -> None:
+    created = await monite.products.create(
+        name="Cable",
+        price=Price(currency="GBP", value=250),
+        smallest_amount=0.5,
+        measure_unit_id="5f0b8f7e-2c1d-4a57-9d1e-6a7c3b2e0d14",
+    )
+    assert created.smallest_amount == 0.5
+    assert created.measure_unit_id is None  # no measure units here: not kept
+    assert (await monite.products.get_by_id(created.id)).smallest_amount == 0.5
+
+
+async def test_payable_partner_metadata_is_kept(monite: AsyncMonite, partner) -> None:
+    vendor = await _vendor(monite)
+    created = await monite.payables.create(
+        currency="GBP", counterpart_id=vendor, partner_metadata={"erp_id": "B-17", "n": [1, 2]}
+    )
+    assert created.partner_metadata == {"erp_id": "B-17", "n": [1, 2]}
+    assert (await monite.payables.get_by_id(created.id)).partner_metadata == {
+        "erp_id": "B-17",
+        "n": [1, 2],
+    }
+    headers = partner.entity_headers(monite._client_wrapper._monite_entity_id)
+    response = await partner.client.post(
+        "/v1/payables",
+        headers=headers,
+        json={"currency": "GBP", "partner_metadata": {"blob": "x" * 20_000}},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "partner_metadata"]
+    response = await partner.client.post(
+        "/v1/payables", headers=headers, json={"currency": "GBP", "partner_metadata": [1]}
+    )
+    assert response.status_code == 422
