@@ -22,7 +22,7 @@ from app.synced_records import queries, service
 from app.synced_records.schemas import (
     BulkPushBody,
     BulkPushOut,
-    ObjectType,
+    ListedObjectType,
     ResolveBody,
     SyncedRecordOut,
     SyncStatus,
@@ -45,7 +45,7 @@ class SyncedRecordController(Controller):
         db_session: AsyncSession,
         entity: Entity,
         state: State,
-        object_type: ObjectType,
+        object_type: ListedObjectType,
         limit: Limit = 100,
         order: Order = "asc",
         sort: Literal["created_at", "updated_at"] = "created_at",
@@ -62,7 +62,8 @@ class SyncedRecordController(Controller):
         updated_at__gte: DateFilter = None,
         updated_at__lte: DateFilter = None,
     ) -> Page[SyncedRecordOut]:
-        """Synced records of one object type, filtered; cursor-paginated."""
+        """Synced records of one object type, filtered; cursor-paginated. ``payment_record``
+        (Monite's) is accepted and lists nothing: payment records are not synced yet."""
         query: dict[str, Any] = {}  # a token carries its own query
         if not pagination_token:
             query = {

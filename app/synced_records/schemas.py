@@ -11,6 +11,9 @@ import msgspec
 from app.schemas import Request, Response
 
 ObjectType = Literal["product", "customer", "vendor", "receivable", "bill"]
+#: Monite's ``ObjectMatchTypes``, which a list may ask for: ``payment_record`` too, though
+#: payment records are not synced yet (so its list is empty).
+ListedObjectType = Literal["product", "customer", "vendor", "receivable", "bill", "payment_record"]
 SyncStatus = Literal["pending", "error", "done"]
 
 

@@ -411,3 +411,20 @@ async def test_payable_partner_metadata_is_kept(monite: AsyncMonite, partner) ->
         "/v1/payables", headers=headers, json={"currency": "GBP", "partner_metadata": [1]}
     )
     assert response.status_code == 422
+
+
+# --- synced records ---------------------------------------------------------------------
+
+
+async def test_synced_records_of_payment_records_are_an_empty_list(
+    monite: AsyncMonite, partner: PartnerCtx
+) -> None:
+    page = await monite.accounting.synced_records.get(object_type="payment_record")
+    assert page.data == []
+    assert page.next_pagination_token is None
+    response = await partner.client.get(
+        "/v1/accounting_synced_records?object_type=payment",
+        headers=partner.entity_headers(monite._client_wrapper._monite_entity_id),
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "object_type"]
