@@ -36,7 +36,7 @@ person retries (``POST /v1/accounting_synced_records/{id}/push``). Every attempt
 
 The modules, in the order a run meets them:
 
-- ``job``: ``run_push``, one run for one record under its lease (steps 1 and 4's outcome);
+- ``job``: ``run_push``, one run for one record under its lease (1), and what an error does;
 - ``documents``: the document push: validate, plan, create/update/void, settle (2, 4, 5);
 - ``dependencies``: counterparts and items pushed or linked first (3);
 - ``send``: one push sent: the attempt, its commit, the call with its idempotency key (4);

@@ -26,6 +26,7 @@ from app.jobs import JobContext
 from app.providers import ProviderError, ProviderNotFound, ProviderRejected, PushOperation
 from app.sync import documents
 from app.sync import queries as sync_queries
+from app.sync.matching import candidate_details
 from app.sync.push import common
 from app.sync.push.common import WHAT, _Failed, _knob, _set_error, _Wait, now
 from app.sync.push.lookup import _find_dependency, _match_pulled_contact, _needs_person
@@ -147,8 +148,6 @@ async def _dependency_push(
             await session.commit()
             return decision[0].existing_id
         if decision is not None and _needs_person(decision[0]):
-            from app.sync.matching import candidate_details
-
             match, names = decision
             why = (
                 match.reason

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import matching
 from app.db.models import AccountingConnection, Counterpart, SyncedRecord
+from app.providers.codat import Customer, Supplier, decode_object
 from app.sync import queries as sync_queries
+from app.sync.matching import contact_record
 from app.sync.push.common import DATA_TYPE, NAME_FIELD
 from app.synced_records import queries as synced_queries
 
@@ -90,9 +92,6 @@ async def _match_pulled_contact(
     data_type = DATA_TYPE[bound.object_type]
     stems = sorted({t[:4] for t in matching.name_tokens(counterpart.name) if len(t) >= 3})
     rows = await sync_queries.pulled_by_name_words(session, connection.id, data_type, stems)
-    from app.providers.codat import Customer, Supplier, decode_object
-    from app.sync.matching import contact_record
-
     kind = Customer if data_type == "customers" else Supplier
     existing = []
     names: dict[str, str] = {}
