@@ -153,3 +153,52 @@ async def test_a_different_company_starts_clean(world: World) -> None:
     await world.connect(entity, "quickbooks_online")
     qbo = {a["id"] for a in await _all(world, h, "/v1/ledger_accounts?limit=100")}
     assert qbo and not (qbo & xero)
+
+
+async def test_a_document_approved_while_deauthorised_is_pushed_after_reauthorisation(
+    world: World,
+) -> None:
+    entity = await world.partner.create_entity("Acme Ltd")
+    h = world.partner.entity_headers(entity)
+    conn = await world.connect(entity, "xero")
+    account = next(a["id"] for a in await _all(world, h, "/v1/ledger_accounts") if a["is_usable"])
+    rate = next(t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates") if t["is_usable"])
+    vendor = (
+        await world.client.post(
+            "/v1/counterparts",
+            headers=h,
+            json={
+                "type": "organization",
+                "organization": {
+                    "legal_name": "Initech Supplies Ltd",
+                    "is_vendor": True,
+                    "is_customer": False,
+                    "address": {"country": "GB", "city": "York", "line1": "3 Low St"},
+                },
+            },
+        )
+    ).json()["id"]
+    pid = await _payable(world, h, vendor, account, rate, "WHILE-DEAUTHORISED-1")
+    parts = conn["connection_url"].split("/")
+    company = parts[parts.index("companies") + 1]
+    connection = parts[parts.index("connections") + 1]
+    admin = f"/_admin/companies/{company}/connections/{connection}"
+    assert (await world.sandbox_http.post(f"{admin}/deauthorize", headers=KEY)).status_code == 200
+
+    async def deauthorised() -> bool:
+        r = await world.client.get(f"/v1/accounting_connections/{conn['id']}", headers=h)
+        return r.json()["status"] == "deauthorized"
+
+    await world.wait_for(deauthorised, what="deauthorized")
+    approved = await world.client.post(f"/v1/payables/{pid}/approve_payment_operation", headers=h)
+    assert approved.status_code == 200, approved.text
+    held = await _record_of(world, h, pid)
+    assert held["sync_status"] == "error" and "no active" in held["errors"]["message"]
+    assert (await world.sandbox_http.post(f"{admin}/authorize", headers=KEY)).status_code == 200
+
+    async def pushed() -> dict[str, Any] | None:
+        record = await _record_of(world, h, pid)
+        return record if record["sync_status"] == "done" else None
+
+    record = await world.wait_for(pushed, what="the bill pushed after re-authorisation")
+    assert record["id"] == held["id"]
