@@ -50,6 +50,18 @@ def contact_record(record: Any, name: str | None) -> matching.CounterpartRecord:
     )
 
 
+def counterpart_record(counterpart: Any) -> matching.CounterpartRecord:
+    """One of our counterparts (its own address) as a matching record."""
+    return matching.CounterpartRecord(
+        id=str(counterpart.id),
+        name=counterpart.name,
+        country=counterpart.country,
+        city=counterpart.city,
+        address=counterpart.line1,
+        postal_code=counterpart.postal_code,
+    )
+
+
 def candidate_details(
     match: matching.Match, id_key: str = "object_id", names: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
@@ -179,17 +191,7 @@ class PullMatcher:
                 session, self.connection.entity_id, customers=customers
             )
             index = self._indexes[customers] = matching.CounterpartIndex(
-                [
-                    matching.CounterpartRecord(
-                        id=str(c.id),
-                        name=c.name,
-                        country=c.country,
-                        city=c.city,
-                        address=c.line1,
-                        postal_code=c.postal_code,
-                    )
-                    for c in existing
-                ]
+                [counterpart_record(c) for c in existing]
             )
         return index
 

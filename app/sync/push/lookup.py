@@ -12,7 +12,7 @@ import matching
 from app.db.models import AccountingConnection, Counterpart, SyncedRecord
 from app.providers.codat import Customer, Supplier, decode_object
 from app.sync import queries as sync_queries
-from app.sync.matching import contact_record
+from app.sync.matching import contact_record, counterpart_record
 from app.sync.push.common import DATA_TYPE, NAME_FIELD
 from app.synced_records import queries as synced_queries
 
@@ -104,12 +104,5 @@ async def _match_pulled_contact(
         session, connection.id, bound.object_type, list(names)
     )
     claimed = {pid for pid, h in holders.items() if h.object_id is not None and h.id != bound.id}
-    ours = matching.CounterpartRecord(
-        id=str(counterpart.id),
-        name=counterpart.name,
-        country=counterpart.country,
-        city=counterpart.city,
-        address=counterpart.line1,
-        postal_code=counterpart.postal_code,
-    )
+    ours = counterpart_record(counterpart)
     return matching.match_counterparts([ours], existing, claimed=claimed)[0], names
