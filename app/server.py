@@ -14,7 +14,6 @@ from litestar import Litestar, Router
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +33,7 @@ from app.entities.routes import EntityController
 from app.errors import exception_handler
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
+from app.openapi import DescribedJsonRenderPlugin, DescribedSwaggerRenderPlugin
 from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
 from app.payables.routes import PayableController
@@ -160,7 +160,7 @@ def create_app(
             title="acctsync",
             version="0.1.0",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[DescribedSwaggerRenderPlugin(), DescribedJsonRenderPlugin()],
         ),
         debug=False,
     )

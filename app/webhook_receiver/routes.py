@@ -83,6 +83,7 @@ async def _receive(
     tags=["webhooks"],
     exclude_from_auth=True,
     request_max_body_size=None,
+    status_code=200,
 )
 async def receive_codat(request: Request[Any, Any, Any], state: State) -> Response[dict[str, str]]:
     """Codat webhooks signed with the deployment's secret (or legacy Authorization value)."""
@@ -95,6 +96,7 @@ async def receive_codat(request: Request[Any, Any, Any], state: State) -> Respon
     tags=["webhooks"],
     exclude_from_auth=True,
     request_max_body_size=None,
+    status_code=200,
 )
 async def receive_codat_for_partner(
     partner_id: uuid.UUID, request: Request[Any, Any, Any], state: State
