@@ -184,6 +184,8 @@ def _lost_on(loser: _Scored, winner: _Scored) -> str:
 def match_one(index: CounterpartIndex, record: CounterpartRecord) -> tuple[Match, int | None]:
     """The decision for one incoming record and the linked row (None unless matched)."""
     mine = Features(record)
+    if not mine.name:  # nothing to match on: a pull never links, a push never guesses
+        return Match(incoming_id=record.id, outcome="unmatched", reason="no name"), None
     rows = index.candidates(mine)
     feats = index.features
     scored = []

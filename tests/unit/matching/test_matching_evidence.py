@@ -166,3 +166,9 @@ def test_another_number_in_the_name_is_another_company() -> None:
     )
     assert (m.outcome, m.existing_id) == ("matched", "cp-1")
     assert next(c for c in m.candidates if c.existing_id == "cp-2").excluded_by == "numbers"
+
+
+def test_a_record_without_a_name_is_unmatched_whatever_its_address() -> None:
+    existing = [CP("cp-1", "Chez Antoine", "US", "Los Angeles", "8795 Sunset Blvd", "90069")]
+    m = one(CP("c-1", "", "US", "Los Angeles", "8795 Sunset Blvd", "90069"), existing)
+    assert (m.outcome, m.existing_id, m.candidates) == ("unmatched", None, ())
