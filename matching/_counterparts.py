@@ -166,6 +166,8 @@ def _needs_person(best: _Scored) -> str | None:
     agrees (a district for a city is fine when the street is the same; a bare name elsewhere
     may be another company)."""
     (name, _), _, (city, _), (address, _), (postal, _) = best.levels
+    if name == MISSING:
+        return "the best candidate has no name"
     if name >= _NAME_DIFFERENT:
         return "the best candidate agrees on everything but the name"
     if city == _CITY_DIFFERENT and address not in _ADDRESS_AGREES and postal != 0:
