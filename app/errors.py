@@ -60,8 +60,13 @@ class Unprocessable(HTTPException):
         return cls([(loc, msg, type_)])
 
 
-def _error(status: int, message: str) -> Response[Any]:
-    return Response({"error": {"message": message}}, status_code=status, media_type=MediaType.JSON)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        {"error": {"message": message}},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers or None,
+    )
 
 
 def _detail(items: list[dict[str, Any]]) -> Response[Any]:
@@ -148,7 +153,8 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if isinstance(exc, NotFoundException) and not isinstance(exc, NotFound):
         return _error(404, str(exc.detail) or "Not found")
     if isinstance(exc, HTTPException):
-        return _error(exc.status_code, str(exc.detail))
+        # e.g. a 405's Allow header (RFC 9110), a 429's Retry-After
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
     log.exception(
         "unhandled error",
         extra={"request_id": request.scope.get("state", {}).get("request_id")},

@@ -104,3 +104,10 @@ async def test_swagger_ui_shows_the_described_document(client) -> None:
     page = await client.get("/schema/swagger")
     assert page.status_code == 200
     assert "ValidationErrorBody" in page.text
+
+
+async def test_an_undeclared_method_is_405_with_allow(partner: PartnerCtx) -> None:
+    answer = await partner.client.request("TRACE", "/v1/products", headers=partner.headers)
+    assert answer.status_code == 405
+    assert {"GET", "POST"} <= set(answer.headers["allow"].replace(" ", "").split(","))
+    assert answer.json()["error"]["message"]
