@@ -13,8 +13,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -171,7 +173,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _logging(settings)
-    asyncio.run(run_worker(settings))
+    asyncio.run(run_worker(settings, args.heartbeat_file))
     return 0
 
 
@@ -203,7 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run the scheduler and job worker")
+    worker = sub.add_parser("worker", help="run the scheduler and job worker (PostgreSQL)")
+    worker.add_argument(
+        "--heartbeat-file",
+        default=None,
+        help="touch this file every 10 s while the jobs run (for a container healthcheck)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     sandbox = sub.add_parser("sandbox", help="run the Codat-compatible sandbox alone")
@@ -234,9 +241,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The commands that open the database, checked before they start.
+DATABASE_COMMANDS = ("serve", "worker", "db", "partner")
+
+
+def _fail(message: str, status: int, exc: BaseException | None = None) -> SystemExit:
+    """Print ``acctsync: message`` on one line (and the traceback of ``exc`` only with
+    ACCTSYNC_LOG_LEVEL=DEBUG); the SystemExit to raise with ``status``."""
+    if exc is not None and os.environ.get("ACCTSYNC_LOG_LEVEL", "").strip().upper() == "DEBUG":
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"acctsync: {message}", file=sys.stderr)
+    return SystemExit(status)
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Refuse, before anything starts, a command that cannot work with the configuration:
+    a role the database cannot serve (exit 2), a database that cannot be opened (exit 2) or
+    reached (exit 3), each with one line naming the cause and the fix."""
+    from app.db.preflight import DatabaseUnusable, check_database
+
+    if args.command not in DATABASE_COMMANDS:
+        return
+    settings = _settings()
+    if settings.is_sqlite and args.command == "worker":
+        raise _fail(
+            "acctsync worker needs PostgreSQL, and ACCTSYNC_DATABASE_URL is SQLite (one"
+            " process: `acctsync serve` runs the jobs itself); set ACCTSYNC_DATABASE_URL to"
+            " postgresql+psycopg://... or run `acctsync serve` alone",
+            2,
+        )
+    if settings.is_sqlite and args.command == "serve" and settings.role == "api":
+        raise _fail(
+            "ACCTSYNC_ROLE=api needs PostgreSQL (the jobs would wait for a worker, and no"
+            " worker runs on SQLite); unset ACCTSYNC_ROLE or set ACCTSYNC_DATABASE_URL to"
+            " postgresql+psycopg://...",
+            2,
+        )
+    try:
+        check_database(settings.database_url)
+    except DatabaseUnusable as exc:
+        raise _fail(str(exc), exc.status, exc) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``acctsync`` console script."""
     args = build_parser().parse_args(argv)
+    _preflight(args)
     return int(args.func(args) or 0)
 
 

@@ -165,8 +165,23 @@ def build_service_app(
     return app
 
 
-async def run_worker(settings: Settings) -> None:
-    """``acctsync worker``: the scheduler and job worker until SIGINT/SIGTERM."""
+#: Seconds between a worker's heartbeats (``acctsync worker --heartbeat-file``).
+HEARTBEAT_INTERVAL = 10.0
+
+
+async def _heartbeat(path: Path, jobs: Jobs, stop: asyncio.Event) -> None:
+    """Touch ``path`` every :data:`HEARTBEAT_INTERVAL` seconds while the job runner runs (a
+    container healthcheck reads its age)."""
+    while not stop.is_set():
+        if jobs.running:
+            await asyncio.to_thread(path.touch)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_INTERVAL)
+
+
+async def run_worker(settings: Settings, heartbeat_file: str | None = None) -> None:
+    """``acctsync worker``: the scheduler and job worker until SIGINT/SIGTERM; with
+    ``heartbeat_file``, that file is touched every few seconds while the jobs run."""
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     providers = ProviderFactory(settings, SecretBox(settings.secret_key), sessionmaker)
@@ -177,9 +192,16 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await jobs.start()
     log.info("worker started")
+    beat = (
+        asyncio.create_task(_heartbeat(Path(heartbeat_file), jobs, stop))
+        if heartbeat_file
+        else None
+    )
     try:
         await stop.wait()
     finally:
+        if beat is not None:
+            await beat
         try:
             await jobs.stop()
             await settle_tasks()
