@@ -5,7 +5,9 @@ extra installed: numpy for the floor; about 4 minutes). Each case runs in its ow
 peak RSS figures do not mix; RSS is `getrusage(...).ru_maxrss` of the case process (and of its
 largest forked worker). Data: the labelled generator of the quality bench (`bench._data`, seed
 11, "uk-heavy" mix, which has the most common surnames). Timed: building the index from the
-existing list plus matching every incoming record (data generation not timed). Floor, in the
+existing list plus matching every incoming record, plus the garbage collection the matcher
+defers (it pauses the cyclic collector while it builds and matches; data generation not
+timed). Floor, in the
 same run: `rapidfuzz.process.cdist` of the names alone with `fuzz.token_sort_ratio`,
 `workers=-1` and `score_cutoff=80` (what a plain all-pairs name comparison costs; it decides
 nothing about the other fields); for 100k it is measured on a slice and extrapolated, and says
@@ -93,8 +95,10 @@ def _full(n: int, plain_rows: int | None) -> None:
         _cold()
         t0 = time.perf_counter()
         index = CounterpartIndex(existing)
+        gc.collect()  # the collection the build deferred (matching pauses the collector)
         built = time.perf_counter() - t0
         matches = match_counterparts(incoming, index, workers=w)
+        gc.collect()
         timings[w] = (built, time.perf_counter() - t0)
     outcomes = {o: sum(1 for m in matches if m.outcome == o) for o in ("matched", "ambiguous")}
     me, kids = _rss_mb()
@@ -135,6 +139,7 @@ def _delta() -> None:
     _cold()
     t0 = time.perf_counter()
     index = CounterpartIndex(existing)
+    gc.collect()  # the collection the build deferred (matching pauses the collector)
     built = time.perf_counter() - t0
     times = []
     for k in range(20):

@@ -20,6 +20,7 @@ import operator
 from collections.abc import Sequence
 
 from ._compare import FIELDS, LEVELS, MISSING, Features, compare
+from ._gc import gc_paused
 from ._index import NameIndex
 from ._model import M_U
 from ._normalise import STREET_TYPES, name_tokens
@@ -82,6 +83,10 @@ class CounterpartIndex:
     __slots__ = ("_address", "features", "names", "records")
 
     def __init__(self, existing: Sequence[CounterpartRecord]) -> None:
+        with gc_paused():
+            self._build(existing)
+
+    def _build(self, existing: Sequence[CounterpartRecord]) -> None:
         self.records: tuple[CounterpartRecord, ...] = tuple(existing)
         self.names = NameIndex((r.name for r in self.records), name_tokens)
         self.features: list[Features] = [Features(r) for r in self.records]

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from ._counterparts import CounterpartIndex, match_one
+from ._gc import gc_paused
 from ._index import NameIndex, scored
 from ._normalise import product_tokens
 from ._types import Candidate, CounterpartRecord, Match, ProductRecord
@@ -250,8 +251,8 @@ def match_counterparts(
     no other threads running (a CLI command or a dedicated worker), not inside the web app.
     """
     index = existing if isinstance(existing, CounterpartIndex) else CounterpartIndex(existing)
-    results = _run(match_one, index, incoming, workers)
-    out = _one_to_one(results)
+    with gc_paused():
+        out = _one_to_one(_run(match_one, index, incoming, workers))
     if claimed:
         taken = set(claimed)
         out = [_claimed(m, taken) for m in out]
@@ -300,7 +301,8 @@ def match_products(
     claim becomes `ambiguous`); `claimed` and `workers` as in `match_counterparts`.
     """
     index = existing if isinstance(existing, ProductIndex) else ProductIndex(existing)
-    out = _one_to_one(_run(_match_one_product, index, incoming, workers))
+    with gc_paused():
+        out = _one_to_one(_run(_match_one_product, index, incoming, workers))
     if claimed:
         taken = set(claimed)
         out = [_claimed(m, taken) for m in out]
