@@ -1,0 +1,139 @@
+"""A bounded schemathesis run over the service's own OpenAPI document.
+
+The service runs under uvicorn on a free local port against the test database; schemathesis
+generates requests for every operation (a few examples each, a fixed seed) with a valid token
+and entity, and checks that no answer is a server error and every answer is documented: its
+status code, content type, headers and body schema.
+
+Left out: ``/v1/accounting_connections`` (it calls the accounting provider, which the test
+server has none of) and NUL characters in strings (PostgreSQL refuses them: a known gap, see
+issue 14's input edges).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.server import create_app
+from tests.conftest import DATABASE_URL, TEST_SECRET
+
+pytestmark = pytest.mark.asyncio
+
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+        "unsupported_method",
+    ]
+)
+
+
+def _schemathesis() -> str:
+    found = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
+    if not Path(found).exists():
+        pytest.skip("schemathesis is not installed (pip install -e '.[test]')")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(clean_db) -> Iterator[str]:
+    """The service on a local port (its own engine, in uvicorn's thread and loop)."""
+    settings = Settings(database_url=DATABASE_URL, secret_key=TEST_SECRET, env="test")
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
+    served: str, sessionmaker
+) -> None:
+    from app.auth.service import create_partner
+
+    async with sessionmaker() as session, session.begin():
+        created = await create_partner(session, "Fuzzing partner")
+    async with httpx.AsyncClient(base_url=served) as http:
+        token = (
+            await http.post(
+                "/v1/auth/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": created.client_id,
+                    "client_secret": created.client_secret,
+                },
+            )
+        ).json()["access_token"]
+        entity = await http.post(
+            "/v1/entities",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "type": "organization",
+                "email": "ops@example.com",
+                "organization": {"legal_name": "Acme Ltd"},
+                "address": {"country": "GB", "city": "London", "line1": "1 High St"},
+                "currency": "GBP",
+            },
+        )
+        assert entity.status_code == 201, entity.text
+    command = [
+        _schemathesis(),
+        "run",
+        f"{served}/schema/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-H",
+        f"x-monite-entity-id: {entity.json()['id']}",
+        "--checks",
+        CHECKS,
+        "--exclude-path-regex",
+        "^/v1/accounting_connections",
+        "--max-examples",
+        "3",
+        "--seed",
+        "14",
+        "--generation-allow-x00",
+        "false",
+        "--workers",
+        "1",
+        "--no-color",
+    ]
+    # the server runs in this process's thread: run the CLI beside it without blocking it
+    process = await _run(command)
+    assert process.returncode == 0, process.stdout[-6000:]
+    assert "generated" in process.stdout
+
+
+async def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, timeout=600, check=False
+    )
