@@ -19,6 +19,7 @@ from app.db.models import (
     PulledRecord,
     SyncedRecord,
 )
+from app.synced_records import queries as synced_queries
 
 
 async def get(
@@ -179,17 +180,8 @@ async def latest_of_entity(
 async def waiting_documents(session: AsyncSession, entity_id: uuid.UUID) -> list[SyncedRecord]:
     """The entity's document synced records that wait for a connection (see
     ``app.sync.hooks``: ``errors.code`` ``no_connection``), on any of its connections."""
-    rows = await session.scalars(
-        select(SyncedRecord)
-        .where(
-            SyncedRecord.entity_id == entity_id,
-            SyncedRecord.object_type.in_(("bill", "receivable")),
-            SyncedRecord.sync_status == "error",
-            SyncedRecord.next_attempt_at.is_(None),
-        )
-        .execution_options(populate_existing=True)
-    )
-    return [r for r in rows if (r.errors or {}).get("code") == "no_connection"]
+    waiting = await synced_queries.documents_in_error(session, entity_id, "code", "no_connection")
+    return [r for r in waiting if r.next_attempt_at is None]
 
 
 async def has_record(

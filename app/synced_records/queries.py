@@ -240,11 +240,18 @@ async def pulled_contact(
     )
 
 
-async def waiting_for(
-    session: AsyncSession, entity_id: uuid.UUID, record_id: uuid.UUID, limit: int = 1000
+async def documents_in_error(
+    session: AsyncSession,
+    entity_id: uuid.UUID,
+    key: str,
+    value: str,
+    *,
+    limit: int = 1000,
 ) -> list[SyncedRecord]:
-    """Pushed documents in ``error`` whose push waits for the dependency record ``record_id``
-    (``errors.waiting_for``), oldest first."""
+    """The entity's pushed documents (bills, receivables) in ``error`` whose ``errors[key]``
+    is ``value``, oldest first, on any of its connections: those waiting for a dependency a
+    person must decide (``waiting_for``: its record id) or for a connection (``code``:
+    ``no_connection``)."""
     rows = await session.scalars(
         select(SyncedRecord)
         .where(
@@ -254,6 +261,6 @@ async def waiting_for(
         )
         .order_by(SyncedRecord.created_at, SyncedRecord.id)
         .limit(limit)
+        .execution_options(populate_existing=True)
     )
-    key = str(record_id)
-    return [r for r in rows if (r.errors or {}).get("waiting_for") == key]
+    return [r for r in rows if (r.errors or {}).get(key) == value]

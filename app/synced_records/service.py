@@ -110,7 +110,7 @@ async def resolve(
         await _link_object(session, entity, record, body.object_id)
     else:
         await _decide_push(session, record, body.provider_object_id)
-    waiting = await queries.waiting_for(session, entity.id, record.id)
+    waiting = await queries.documents_in_error(session, entity.id, "waiting_for", str(record.id))
     for doc in waiting:
         doc.sync_status, doc.next_attempt_at, doc.errors = "pending", None, None
     await session.flush()
