@@ -14,7 +14,8 @@ the service answers ``{"error": {"message": ...}}`` (:mod:`app.errors`) and 422
   named object (``PATCH``/``DELETE``, and ``POST`` actions under an object's path); plus the
   ones a route declares itself (:data:`EXTRA_STATUSES`);
 - request bodies refuse unknown fields (``additionalProperties: false``, as
-  :class:`app.schemas.Request` does);
+  :class:`app.schemas.Request` does), and keep their lower bounds of 0 (Litestar drops a
+  ``ge=0``/``gt=0`` bound as falsy: :func:`_zero_bounds` puts it back);
 - ``/metrics`` is Prometheus text.
 
 The render plugins below serve the described document (JSON and Swagger UI).
@@ -23,10 +24,14 @@ The render plugins below serve the described document (JSON and Swagger UI).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec.inspect
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+
+from app import schemas
 
 ERROR_BODY = "ErrorBody"
 VALIDATION_BODY = "ValidationErrorBody"
@@ -144,11 +149,46 @@ def _forbid_unknown(schema: dict[str, Any], components: dict[str, Any], seen: se
         _forbid_unknown(schema["items"], components, seen)
 
 
+def _request_types(base: type = schemas.Request) -> Iterator[type]:
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _request_types(sub)
+
+
+def _component_names(cls: type) -> Iterator[str]:
+    """The names Litestar may give ``cls``'s component (the shortest unique dotted suffix)."""
+    parts = cls.__module__.split(".")
+    for start in range(len(parts), -1, -1):
+        yield "_".join([*parts[start:], cls.__qualname__])
+
+
+def _zero_bounds(components: dict[str, Any]) -> None:
+    """``minimum: 0`` / ``exclusiveMinimum: 0`` on request fields declared ``ge=0``/``gt=0``."""
+    for cls in _request_types():
+        component = next((components[n] for n in _component_names(cls) if n in components), None)
+        if component is None:
+            continue
+        info = msgspec.inspect.type_info(cls)
+        for field in getattr(info, "fields", ()):
+            prop = component.get("properties", {}).get(field.encode_name)
+            kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else ()
+            for kind in kinds or (field.type,):
+                if prop is None or not isinstance(
+                    kind, msgspec.inspect.IntType | msgspec.inspect.FloatType
+                ):
+                    continue
+                if kind.ge == 0:
+                    prop.setdefault("minimum", 0)
+                if kind.gt == 0:
+                    prop.setdefault("exclusiveMinimum", 0)
+
+
 def describe(document: dict[str, Any]) -> dict[str, Any]:
     """A copy of Litestar's generated ``document`` that says what the service does."""
     doc = copy.deepcopy(document)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components.update(copy.deepcopy(_SCHEMAS))
+    _zero_bounds(components)
     seen: set[str] = set()
     for path, item in (doc.get("paths") or {}).items():
         for method in _METHODS:

@@ -111,3 +111,14 @@ async def test_an_undeclared_method_is_405_with_allow(partner: PartnerCtx) -> No
     assert answer.status_code == 405
     assert {"GET", "POST"} <= set(answer.headers["allow"].replace(" ", "").split(","))
     assert answer.json()["error"]["message"]
+
+
+async def test_lower_bounds_of_zero_are_documented(document) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["LineItemUpdate"]["properties"]["tax"]["minimum"] == 0
+    assert schemas["LineItem"]["properties"]["tax_rate_value"]["minimum"] == 0
+    assert schemas["ProductCreate"]["properties"]["smallest_amount"]["minimum"] == 0
+    assert (
+        schemas["payables_schemas_PartiallyPaid"]["properties"]["amount_paid"]["exclusiveMinimum"]
+        == 0
+    )
