@@ -7,10 +7,12 @@ exceptions below; the handlers turn them (and Litestar's own) into those bodies.
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -90,10 +92,60 @@ def _loc_from_litestar(item: dict[str, Any]) -> list[str | int]:
     return loc
 
 
+_ENUM = re.compile(r"^Invalid enum value ")
+
+
+def _inner_types(info: Any) -> list[Any]:
+    """``info`` without its wrappers: the members of a union, the type under constraints."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return [t for member in info.types for t in _inner_types(member)]
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _inner_types(info.type)
+    return [info]
+
+
+def _step(info: Any, part: str | int) -> list[Any]:
+    """The types found one step down ``info`` along ``part`` (a field name or an index)."""
+    found: list[Any] = []
+    for t in _inner_types(info):
+        if isinstance(part, int) and hasattr(t, "item_type"):
+            found.append(t.item_type)
+        elif isinstance(part, str) and hasattr(t, "fields"):
+            found.extend(f.type for f in t.fields if part in (f.encode_name, f.name))
+        elif isinstance(part, str) and hasattr(t, "value_type"):
+            found.append(t.value_type)
+    return found
+
+
+def _enum_values(request: Request[Any, Any, Any], loc: list[str | int]) -> list[str]:
+    """The values a field accepts, read from the route's signature (a ``Literal`` or an
+    ``Enum`` at ``loc``: ``["query", "object_type"]``, ``["body", "line_items", 0, "type"]``),
+    sorted; empty when they cannot be told."""
+    try:
+        model = request.route_handler.signature_model
+        source, *path = loc
+        if source == "body":
+            path = ["data", *path]
+        types = [msgspec.inspect.type_info(model)]
+        for part in path:
+            types = [t for info in types for t in _step(info, part)]
+        values: list[str] = []
+        for t in (inner for info in types for inner in _inner_types(info)):
+            if isinstance(t, msgspec.inspect.LiteralType):
+                values.extend(str(v) for v in t.values)
+            elif isinstance(t, msgspec.inspect.EnumType) and issubclass(t.cls, enum.Enum):
+                values.extend(str(member.value) for member in t.cls)
+        return sorted(set(values))
+    except Exception:  # never turn a 422 into a 500 for want of a hint
+        return []
+
+
 _MISSING = re.compile(r"Missing required (query|header|path|cookie) parameter '([^']+)'")
 
 
-def _litestar_validation(exc: ValidationException) -> Response[Any]:
+def _litestar_validation(
+    exc: ValidationException, request: Request[Any, Any, Any] | None = None
+) -> Response[Any]:
     extra = exc.extra if isinstance(exc.extra, list) else []
     message = str(exc.detail)
     if not extra and (missing := _MISSING.search(message)):
@@ -134,6 +186,9 @@ def _litestar_validation(exc: ValidationException) -> Response[Any]:
                 loc.append(field_name)
         elif "missing required field" in msg.lower() and "`" in msg:
             loc.append(msg.split("`")[1])
+        elif _ENUM.match(msg) and request is not None:
+            if values := _enum_values(request, loc):
+                msg = f"{msg}; permitted: {', '.join(repr(v) for v in values)}"
         items.append({"loc": loc, "msg": msg, "type": kind})
     if not items:
         items.append({"loc": ["body"], "msg": message, "type": "value_error"})
@@ -145,7 +200,7 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if isinstance(exc, Unprocessable):
         return _detail([{"loc": loc, "msg": msg, "type": t} for loc, msg, t in exc.errors])
     if isinstance(exc, ValidationException):
-        return _litestar_validation(exc)
+        return _litestar_validation(exc, request)
     if isinstance(exc, NotAuthorizedException):
         return _error(401, str(exc.detail) or "Not authenticated")
     if isinstance(exc, PermissionDeniedException):
