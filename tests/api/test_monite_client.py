@@ -428,3 +428,45 @@ async def test_synced_records_of_payment_records_are_an_empty_list(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "object_type"]
+
+
+async def test_receivable_billing_address_changes_and_protects_the_address(
+    monite: AsyncMonite, partner: PartnerCtx
+) -> None:
+    customer = await _vendor(monite, "Buyer plc")
+    default = (await monite.counterparts.get_by_id(customer)).default_billing_address_id
+    second = await monite.counterparts.addresses.create(
+        customer, city="York", country="GB", line1="9 Stonegate", postal_code="YO1 8AS"
+    )
+    product = await monite.products.create(name="Pen", price=Price(currency="GBP", value=100))
+    invoice = await monite.receivables.create(
+        request=ReceivableFacadeCreateInvoicePayload(
+            counterpart_id=customer,
+            counterpart_billing_address_id=default,
+            currency="GBP",
+            line_items=[LineItem(product_id=product.id, quantity=1)],
+        )
+    )
+    headers = partner.entity_headers(monite._client_wrapper._monite_entity_id)
+    url = f"/v1/receivables/{invoice.id}"
+    changed = await partner.client.patch(
+        url, headers=headers, json={"counterpart_billing_address_id": second.id}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["counterpart_billing_address"]["city"] == "York"
+
+    # an address an invoice bills to cannot be deleted
+    with pytest.raises(ApiError) as caught:
+        await monite.counterparts.addresses.delete_by_id(second.id, customer)
+    assert caught.value.status_code == 409
+
+    # another counterpart: the old counterpart's address no longer applies
+    other = await _vendor(monite, "Other Buyer Ltd")
+    moved = await partner.client.patch(url, headers=headers, json={"counterpart_id": other})
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert (body["counterpart_billing_address_id"], body["counterpart_billing_address"]) == (
+        None,
+        None,
+    )
+    await monite.counterparts.addresses.delete_by_id(second.id, customer)
