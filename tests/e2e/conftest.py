@@ -91,6 +91,36 @@ class World:
         return await self.wait_for(pulled, what="first pull")
 
 
+async def approved_payable(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    counterpart_id: str,
+    account_id: str,
+    rate_id: str,
+    *,
+    line: dict[str, Any] | None = None,
+    **fields: Any,
+) -> str:
+    """A GBP payable for ``counterpart_id`` with one line coded to ``account_id`` at
+    ``rate_id`` (2 x 10.00 at 20% unless ``line`` says otherwise), submitted and approved
+    (which queues its push); returns its id. ``fields`` go into the payable."""
+    body = {"currency": "GBP", "counterpart_id": counterpart_id, "issued_at": "2026-11-01"}
+    r = await client.post("/v1/payables", headers=headers, json=body | fields)
+    assert r.status_code == 201, r.text
+    payable = r.json()["id"]
+    item = {"name": "Paper", "quantity": 2, "unit_price": 1000, "tax": 2000} | (line or {})
+    r = await client.post(
+        f"/v1/payables/{payable}/line_items",
+        headers=headers,
+        json=item | {"ledger_account_id": account_id, "accounting_tax_rate_id": rate_id},
+    )
+    assert r.status_code == 201, r.text
+    for action in ("submit_for_approval", "approve_payment_operation"):
+        r = await client.post(f"/v1/payables/{payable}/{action}", headers=headers)
+        assert r.status_code == 200, r.text
+    return payable
+
+
 def sandbox_config(**overrides: Any) -> SandboxConfig:
     values: dict[str, Any] = {
         "public_url": SANDBOX_URL,

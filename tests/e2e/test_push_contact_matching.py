@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from app.sync.pull import pull
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, approved_payable
 from tests.e2e.test_push import _sandbox_record, _setup, _vendor
 
 KEY = {"Authorization": "Basic c2FuZGJveA=="}
@@ -71,30 +71,7 @@ async def _pull_now(world: World, connection_id: str) -> None:
 
 
 async def _approved_bill(world: World, h: dict[str, str], vendor: str, accounts, rates) -> str:
-    payable = (
-        await world.client.post(
-            "/v1/payables",
-            headers=h,
-            json={"currency": "GBP", "counterpart_id": vendor, "issued_at": "2026-11-01"},
-        )
-    ).json()
-    line = await world.client.post(
-        f"/v1/payables/{payable['id']}/line_items",
-        headers=h,
-        json={
-            "name": "Paper",
-            "quantity": 2,
-            "unit_price": 1000,
-            "tax": 2000,
-            "ledger_account_id": accounts[0]["id"],
-            "accounting_tax_rate_id": rates[0]["id"],
-        },
-    )
-    assert line.status_code == 201, line.text
-    for action in ("submit_for_approval", "approve_payment_operation"):
-        r = await world.client.post(f"/v1/payables/{payable['id']}/{action}", headers=h)
-        assert r.status_code == 200, r.text
-    return payable["id"]
+    return await approved_payable(world.client, h, vendor, accounts[0]["id"], rates[0]["id"])
 
 
 async def _record(

@@ -9,7 +9,7 @@ import base64
 from pathlib import Path
 
 from tests.conftest import PartnerCtx
-from tests.e2e.conftest import _world
+from tests.e2e.conftest import _world, approved_payable
 
 KEY = {"Authorization": f"Basic {base64.b64encode(b'sandbox').decode()}"}
 
@@ -77,39 +77,20 @@ async def test_a_restarted_service_pulls_and_pushes_on_its_old_connection(
             },
         )
         assert vendor.status_code == 201, vendor.text
-        payable = (
-            await second.client.post(
-                "/v1/payables",
-                headers=h,
-                json={
-                    "currency": "GBP",
-                    "counterpart_id": vendor.json()["id"],
-                    "document_id": "AFTER-RESTART-1",
-                    "issued_at": "2026-11-01",
-                    "due_date": "2026-12-01",
-                },
-            )
-        ).json()
-        line = await second.client.post(
-            f"/v1/payables/{payable['id']}/line_items",
-            headers=h,
-            json={
-                "name": "Paper",
-                "quantity": 1,
-                "unit_price": 1000,
-                "tax": 2000,
-                "ledger_account_id": accounts[0]["id"],
-                "accounting_tax_rate_id": rates[0]["id"],
-            },
+        payable_id = await approved_payable(
+            second.client,
+            h,
+            vendor.json()["id"],
+            accounts[0]["id"],
+            rates[0]["id"],
+            line={"quantity": 1},
+            document_id="AFTER-RESTART-1",
+            due_date="2026-12-01",
         )
-        assert line.status_code == 201, line.text
-        for action in ("submit_for_approval", "approve_payment_operation"):
-            r = await second.client.post(f"/v1/payables/{payable['id']}/{action}", headers=h)
-            assert r.status_code == 200, r.text
 
         async def pushed() -> dict | None:
             r = await second.client.get(
-                f"/v1/accounting_synced_records?object_type=bill&object_id={payable['id']}",
+                f"/v1/accounting_synced_records?object_type=bill&object_id={payable_id}",
                 headers=h,
             )
             data = r.json()["data"]
