@@ -207,10 +207,12 @@ async def match_page(
     ``session`` (not committed). ``matcher`` caches the counterpart index across pages."""
     object_type = OBJECT_TYPE[data_type]
     live = [r for r in records if not (r.metadata and r.metadata.is_deleted)]
+    now = dt.datetime.now(dt.UTC)
+    if len(live) < len(records):
+        await _mark_deleted(session, connection, object_type, records, now)
     known = await synced_queries.of_provider_ids(
         session, connection.id, object_type, [r.id for r in live]
     )
-    now = dt.datetime.now(dt.UTC)
     todo = [r for r in live if r.id not in known or known[r.id].sync_status != "done"]
     for r in live:
         if r.id in known and known[r.id].sync_status == "done":
@@ -235,6 +237,33 @@ async def match_page(
         for record, match in zip(todo, results, strict=True):
             _apply_match(writes, record, match, known.get(record.id), what)
     await writes.flush(session)
+
+
+async def _mark_deleted(
+    session: AsyncSession,
+    connection: AccountingConnection,
+    object_type: str,
+    records: Sequence[Any],
+    now: dt.datetime,
+) -> None:
+    """Synced records of contacts and items deleted in the accounting system say so
+    (``error``, ``errors.code`` ``deleted_upstream``); the link is no longer used: the next push
+    of a document that needs the object matches it again against the contacts in the books
+    (a bookkeeper may have merged two) and creates it only where nothing plausible is left."""
+    gone = [r.id for r in records if r.metadata and r.metadata.is_deleted]
+    bound = await synced_queries.of_provider_ids(session, connection.id, object_type, gone)
+    what = {"customer": "customer", "vendor": "supplier", "product": "item"}[object_type]
+    for record in bound.values():
+        if (record.errors or {}).get("code") == "deleted_upstream":
+            continue
+        record.sync_status = "error"
+        record.next_attempt_at = None
+        record.last_pulled_at = now
+        record.errors = {
+            "code": "deleted_upstream",
+            "message": f"The {what} {record.provider_object_id!r} was deleted in the "
+            "accounting system; the next push links the object again or creates it",
+        }
 
 
 def _apply_match(

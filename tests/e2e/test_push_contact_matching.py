@@ -207,3 +207,32 @@ async def test_a_resolution_needs_exactly_one_choice(world) -> None:
         assert r.status_code == 422, (body, r.text)
     again = await world.client.get(url, headers=h)
     assert again.json()["sync_status"] == "error"  # nothing changed
+
+
+async def test_a_contact_deleted_in_the_books_is_not_used_again(world) -> None:
+    _entity, h, accounts, rates = await _setup(world)
+    connection_id, company = await _company(world, h)
+    vendor = await _vendor(world, h)  # "Globex Supplies Ltd", 2 Mill Rd, Leeds, LS1 1AA
+    [leeds] = await _books_suppliers(
+        world, company, _supplier("Globex Supplies", "Leeds", "2 Mill Road", "LS1 1AA")
+    )
+    await _pull_now(world, connection_id)
+    linked = await _record(world, h, "vendor", vendor, "done")
+    assert linked["provider_object_id"] == leeds
+
+    r = await world.sandbox_http.delete(
+        f"/_admin/companies/{company}/data/suppliers/{leeds}", headers=KEY
+    )
+    assert r.status_code == 200, r.text
+    await _pull_now(world, connection_id)
+    gone = await _record(world, h, "vendor", vendor, "error")
+    assert gone["errors"]["code"] == "deleted_upstream"
+
+    # The next bill does not go to the deleted contact: nothing else is plausible, so the
+    # supplier is created again and the bill points at the new one.
+    bill = await _approved_bill(world, h, vendor, accounts, rates)
+    done = await _record(world, h, "bill", bill, "done")
+    again = await _record(world, h, "vendor", vendor, "done")
+    assert again["provider_object_id"] not in (None, leeds)
+    pushed = await _sandbox_record(world, company, "bills", done["provider_object_id"])
+    assert pushed["supplierRef"]["id"] == again["provider_object_id"]

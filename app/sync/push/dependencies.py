@@ -138,7 +138,8 @@ async def _dependency_push(
                 return found
     payload = await _dependency_payload(session, connection, entity, bound)
     attempts = await synced_queries.attempts_of(session, bound.id)
-    if not attempts and bound.object_type in ("vendor", "customer"):
+    deleted = (bound.errors or {}).get("code") == "deleted_upstream"
+    if (not attempts or deleted) and bound.object_type in ("vendor", "customer"):
         # An existing contact that plausibly matches is never duplicated: one clear candidate
         # is linked; several, or one that needs a person, leave the record for a person.
         decision = await _match_pulled_contact(session, connection, bound)
