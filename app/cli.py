@@ -191,7 +191,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo import main as demo_main
 
-    return demo_main(args.platform, args.all_platforms, args.url)
+    return demo_main(args.platform, args.all_platforms, args.url, args.keep)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--platform", default="xero")
     demo.add_argument("--all-platforms", action="store_true")
     demo.add_argument("--url", default=None, help="drive a running service instead")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the embedded service's temporary folder (database, sandbox state)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database migrations")
