@@ -292,7 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``acctsync`` console script."""
     args = build_parser().parse_args(argv)
     _preflight(args)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:
+        if args.command not in DATABASE_COMMANDS:
+            raise
+        # What the checks before the start could not foresee: one line, the traceback on demand.
+        first = (str(exc).strip().splitlines() or [""])[0]
+        name = " ".join(filter(None, (args.command, getattr(args, "db_command", None))))
+        raise _fail(
+            f"{name} failed: {type(exc).__name__}: {first}"
+            " (ACCTSYNC_LOG_LEVEL=DEBUG shows the traceback)",
+            1,
+            exc,
+        ) from None
 
 
 if __name__ == "__main__":

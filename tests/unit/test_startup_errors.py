@@ -5,6 +5,7 @@ ACCTSYNC_LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -93,3 +94,19 @@ def test_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
 def test_a_malformed_variable_is_one_line_with_status_2(tmp_path: Path) -> None:
     line = one_line(acctsync(tmp_path, "db", "upgrade", ACCTSYNC_DATABASE_URL="mysql://x"), 2)
     assert "ACCTSYNC_DATABASE_URL" in line
+
+
+def test_an_unforeseen_failure_is_still_one_line(tmp_path: Path) -> None:
+    """A database migrated by another version: alembic cannot find its revision."""
+    import sqlite3
+
+    (tmp_path / "var").mkdir()
+    with contextlib.closing(sqlite3.connect(tmp_path / "var" / "acctsync.db")) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('f00dfeed')")
+        db.commit()
+    line = one_line(acctsync(tmp_path, "db", "upgrade"), 1)
+    assert "db upgrade failed: CommandError" in line and "'f00dfeed'" in line
+    assert "ACCTSYNC_LOG_LEVEL=DEBUG" in line
+    debug = acctsync(tmp_path, "db", "upgrade", ACCTSYNC_LOG_LEVEL="DEBUG")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
