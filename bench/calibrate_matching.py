@@ -99,7 +99,7 @@ def render(table: dict[str, list[tuple[float, float]]]) -> str:
         "M_U: dict[str, tuple[tuple[float, float], ...]] = {",
     ]
     for field in FIELDS:
-        lines.append(f"    {field!r}: (")
+        lines.append(f'    "{field}": (')
         for level, (m, u) in zip(LEVELS[field], table[field], strict=True):
             lines.append(f"        ({m:.6f}, {u:.6f}),  # {level}")
         lines.append("    ),")

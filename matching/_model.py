@@ -19,15 +19,15 @@ M_U: dict[str, tuple[tuple[float, float], ...]] = {
     ),
     "city": (
         (0.789284, 0.006400),  # exact
-        (0.144136, 0.012829),  # close
-        (0.066580, 0.980771),  # different
+        (0.144136, 0.012826),  # close
+        (0.066580, 0.980773),  # different
     ),
     "address": (
         (0.736776, 0.000041),  # exact
-        (0.086845, 0.000083),  # number_and_street_close
+        (0.086845, 0.000077),  # number_and_street_close
         (0.064644, 0.000060),  # street_close
         (0.055463, 0.001121),  # street_close_other_number
-        (0.030532, 0.009690),  # number_only
+        (0.030532, 0.009696),  # number_only
         (0.025741, 0.989005),  # different
     ),
     "postal_code": (
