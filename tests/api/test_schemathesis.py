@@ -76,7 +76,7 @@ def served(clean_db) -> Iterator[str]:
 
 
 async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
-    served: str, sessionmaker
+    served: str, sessionmaker, tmp_path: Path
 ) -> None:
     from app.auth.service import create_partner
 
@@ -123,17 +123,26 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
         "14",
         "--generation-allow-x00",
         "false",
+        "--generation-database",
+        "none",
         "--workers",
         "1",
         "--no-color",
     ]
     # the server runs in this process's thread: run the CLI beside it without blocking it
-    process = await _run(command)
+    process = await _run(command, tmp_path)
     assert process.returncode == 0, process.stdout[-6000:]
     assert "generated" in process.stdout
 
 
-async def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+async def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in ``cwd`` (its caches and reports stay out of the working tree)."""
     return await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=600, check=False
+        subprocess.run,
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
