@@ -57,8 +57,9 @@ class Sandbox:
         return self.app.state.sandbox
 
     async def settle(self) -> None:
-        """Let scheduled work and webhook deliveries finish."""
-        for _ in range(200):
+        """Let scheduled work and webhook deliveries finish (up to 10 s: a loaded machine,
+        such as CI running beside other work, can take more than a second)."""
+        for _ in range(1000):
             if self.state.next_due() is None:
                 break
             await asyncio.sleep(0.01)
