@@ -71,6 +71,14 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     )
 
 
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """Monite's error body ``{"error": {"message": ...}}`` with ``status`` (and headers, e.g.
+    ``Retry-After``), for handlers wired outside this module (provider failures)."""
+    return _error(status, message, headers)
+
+
 def _detail(items: list[dict[str, Any]]) -> Response[Any]:
     return Response({"detail": items}, status_code=422, media_type=MediaType.JSON)
 

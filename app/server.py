@@ -30,7 +30,7 @@ from app.db.config import sqlalchemy_config
 from app.db.engine import create_engine, create_sessionmaker
 from app.deps import provide_entity, provide_principal
 from app.entities.routes import EntityController
-from app.errors import exception_handler
+from app.errors import error_response, exception_handler
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
 from app.openapi import DescribedJsonRenderPlugin, DescribedSwaggerRenderPlugin
@@ -38,6 +38,12 @@ from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
 from app.payables.routes import PayableController
 from app.products.routes import ProductController
+from app.providers import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from app.receivables.routes import ReceivableController
 from app.sync.push import run_push
 from app.sync.routes import SyncRulesController
@@ -81,6 +87,33 @@ def _provide_run_push() -> RunPush:
 class MetricsController(PrometheusController):
     path = "/metrics"
     openapi_config = None  # type: ignore[assignment]
+
+
+def provider_error_handler(request: Any, exc: ProviderError) -> Any:
+    """A provider failure in a request (connect, disconnect, a sync): 503 with ``Retry-After``
+    when the provider is down or rate-limits us (come back later), 502 when it refused us (our
+    key, or the request): never a 500, and nothing written (the route's transaction rolls
+    back)."""
+    log = logging.getLogger("acctsync.provider")
+    if isinstance(exc, ProviderUnavailable):
+        retry = max(1, round(exc.retry_after or 30))
+        log.warning("provider unavailable: %s", exc)
+        return error_response(
+            503,
+            f"The accounting provider is unavailable; try again in {retry} s ({exc})",
+            {"Retry-After": str(retry)},
+        )
+    if isinstance(exc, ProviderAuthError):
+        message = (
+            "The accounting provider refused our API key: set the partner's key with "
+            "PATCH /v1/settings (accounting.token)"
+        )
+    elif isinstance(exc, ProviderRejected):
+        message = f"The accounting provider refused the request: {exc.error or exc}"
+    else:
+        message = f"The accounting provider answered in a way we do not understand: {exc}"
+    log.warning("provider refused: %s", exc)
+    return error_response(502, message)
 
 
 def create_app(
@@ -151,7 +184,7 @@ def create_app(
             *(extra_routes or []),
         ],
         plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
-        exception_handlers={Exception: exception_handler},
+        exception_handlers={Exception: exception_handler, ProviderError: provider_error_handler},
         middleware=[request_id_middleware, prometheus.middleware],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[*(lifespans or []), dispose_engine],

@@ -104,3 +104,48 @@ async def test_bad_input_and_isolation(world: World, sessionmaker) -> None:
             f"/v1/accounting_connections/{created['id']}", headers=keyless.entity_headers(entity)
         )
     ).status_code == 404
+
+
+async def test_provider_failures_are_502_and_503_and_change_nothing(world: World) -> None:
+    entity = await world.partner.create_entity("Outage Ltd")
+    h = world.partner.entity_headers(entity)
+    admin = {"Authorization": f"Basic {base64.b64encode(b'sandbox').decode()}"}
+
+    # A key the provider refuses: 502 that says so, no connection written.
+    r = await world.client.patch(
+        "/v1/settings",
+        headers=world.partner.headers,
+        json={"accounting": {"provider": "codat", "token": "not-the-key"}},
+    )
+    assert r.status_code == 200, r.text
+    refused = await world.client.post(
+        "/v1/accounting_connections", headers=h, json={"platform": "xero"}
+    )
+    assert refused.status_code == 502, refused.text
+    assert "key" in refused.json()["error"]["message"]
+
+    # The provider is down (it asks to come back in a minute): 503 with Retry-After.
+    r = await world.client.patch(
+        "/v1/settings",
+        headers=world.partner.headers,
+        json={"accounting": {"provider": "codat", "token": "sandbox"}},
+    )
+    assert r.status_code == 200, r.text
+    put = await world.sandbox_http.put(
+        "/_admin/faults", json={"rate_429": 1, "retry_after": 60}, headers=admin
+    )
+    assert put.status_code == 200, put.text
+    try:
+        down = await world.client.post(
+            "/v1/accounting_connections", headers=h, json={"platform": "xero"}
+        )
+    finally:
+        await world.sandbox_http.put("/_admin/faults", json={}, headers=admin)
+    assert down.status_code == 503, down.text
+    assert int(down.headers["retry-after"]) >= 1
+    assert "unavailable" in down.json()["error"]["message"]
+    listed = (await world.client.get("/v1/accounting_connections", headers=h)).json()["data"]
+    assert listed == []
+    # Back up: the same call works.
+    ok = await world.client.post("/v1/accounting_connections", headers=h, json={"platform": "xero"})
+    assert ok.status_code == 201, ok.text
