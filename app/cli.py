@@ -20,9 +20,20 @@ import traceback
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from app.config import ConfigError, Settings, load_settings
+from app.config import ConfigError, Settings, ensure_secret_key, load_settings
 
 log = logging.getLogger("acctsync")
+
+
+def _with_secret(settings: Settings) -> Settings:
+    """``settings`` with the development default's generated secret key (see
+    `ensure_secret_key`), for the commands that run the service; exit 2 when it cannot be
+    kept."""
+    try:
+        return ensure_secret_key(settings)
+    except ConfigError as exc:
+        print(f"acctsync: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _settings() -> Settings:
@@ -147,6 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _logging(settings)
     sock = _listen(args.host, args.port)
+    settings = _with_secret(settings)
     if settings.is_sqlite:
         from app.db.config import upgrade_database
 
@@ -173,7 +185,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _logging(settings)
-    asyncio.run(run_worker(settings, args.heartbeat_file))
+    asyncio.run(run_worker(_with_secret(settings), args.heartbeat_file))
     return 0
 
 
@@ -182,7 +194,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     from app.runtime import build_standalone_sandbox
 
-    settings = _settings()
+    settings = _with_secret(_settings())
     _logging(settings)
     uvicorn.run(build_standalone_sandbox(settings, args), host=args.host, port=args.port)
     return 0

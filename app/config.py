@@ -7,15 +7,21 @@ one-line message and exit code 2 before anything starts.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets as secrets_module
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 PREFIX = "ACCTSYNC_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/acctsync.db"
 #: Placeholder secret of the embedded default. Refused when ``ACCTSYNC_ENV=production``.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+#: Keys anyone can read (this file, the compose file's old default): refused in production.
+PUBLISHED_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "change-me-change-me-change-me-change-me"})
+SECRET_KEY_FILE = "secret_key"
 ROLES = ("all", "api", "worker")
 
 
@@ -112,6 +118,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if secret is not None:
         if len(secret) < 32:
             raise ConfigError(PREFIX + "SECRET_KEY", "must be at least 32 characters")
+        if mode == "production" and _published(secret):
+            raise ConfigError(
+                PREFIX + "SECRET_KEY",
+                "is a published placeholder: set a random secret of 32+ characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')",
+            )
         values["secret_key"] = secret
     if (role := get("ROLE")) is not None:
         if role not in ROLES:
@@ -147,3 +159,55 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(PREFIX + "LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
         values["log_level"] = level.upper()
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _published(secret: str) -> bool:
+    folded = secret.lower()
+    return secret in PUBLISHED_SECRET_KEYS or "change-me" in folded or "changeme" in folded
+
+
+def secret_key_path(settings: Settings) -> Path:
+    """Where the embedded default keeps its generated secret key: beside the SQLite database
+    (``./var/`` by default), else ``./var/``."""
+    if settings.is_sqlite:
+        path = settings.database_url.split("///", 1)[-1]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            return Path(path).parent / SECRET_KEY_FILE
+    return Path("var") / SECRET_KEY_FILE
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Settings whose secret key is not the published development key.
+
+    In development without ``ACCTSYNC_SECRET_KEY``, a random key (64 URL-safe characters) is
+    generated on first start and kept in `secret_key_path` (mode 0600; read on every later
+    start), and its path is logged once; tokens, pagination cursors and stored provider keys
+    then survive restarts without anyone being able to forge them. Other settings are returned
+    as they are (``test`` keeps the development key; ``production`` requires a key).
+
+    Raises:
+        ConfigError: the key file exists but holds fewer than 32 characters, or cannot be
+            read or written (names the file).
+    """
+    if settings.secret_key != DEV_SECRET_KEY or settings.env != "development":
+        return settings
+    path = secret_key_path(settings)
+    name = PREFIX + "SECRET_KEY"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_text().strip()
+        else:
+            key = secrets_module.token_urlsafe(48)
+            with os.fdopen(fd, "w") as f:
+                f.write(key + "\n")
+            logging.getLogger("acctsync").warning(
+                "no %s set: generated a secret key and kept it in %s (mode 0600)", name, path
+            )
+    except OSError as exc:
+        raise ConfigError(name, f"unset, and {path} cannot hold a generated key: {exc}") from None
+    if len(key) < 32:
+        raise ConfigError(name, f"unset, and {path} holds fewer than 32 characters")
+    return replace(settings, secret_key=key)

@@ -53,12 +53,25 @@ def parse(command: list[str]) -> argparse.Namespace:
         raise AssertionError(f"acctsync does not accept {command}") from exc
 
 
+#: What an operator sets for the variables compose requires (``${VAR:?message}``).
+OPERATOR_SETS = {"ACCTSYNC_SECRET_KEY": "Zq3v8Lk1Xw0Pn7Tr2Sy5Ub9Mc4Hd6Fa1Je8Gi3Ko0Q"}
+
+
 def environment(service: dict[str, Any]) -> dict[str, str]:
-    """The service's environment with ``${VAR:-default}`` resolved to its default."""
-    return {
-        key: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
-        for key, value in service.get("environment", {}).items()
-    }
+    """The service's environment with ``${VAR:-default}`` resolved to its default and
+    ``${VAR:?message}`` (required) to what an operator sets (`OPERATOR_SETS`)."""
+    out = {}
+    for key, value in service.get("environment", {}).items():
+        text = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+        text = re.sub(r"\$\{([A-Z_]+):\?[^}]*\}", lambda m: OPERATOR_SETS[m.group(1)], text)
+        out[key] = text
+    return out
+
+
+def test_the_secret_key_is_required_not_defaulted() -> None:
+    for name, service in ACCTSYNC.items():
+        raw = str(service["environment"]["ACCTSYNC_SECRET_KEY"])
+        assert raw.startswith("${ACCTSYNC_SECRET_KEY:?"), (name, raw)
 
 
 def config_variables() -> set[str]:
