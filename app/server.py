@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import swagger_ui_bundle
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -87,6 +89,11 @@ def _provide_run_push() -> RunPush:
 class MetricsController(PrometheusController):
     path = "/metrics"
     openapi_config = None  # type: ignore[assignment]
+
+
+#: Swagger UI's files, served by the service from the swagger-ui-bundle package, so that
+#: /schema/swagger works on a machine without internet (no CDN).
+SWAGGER_ASSETS = "/schema-assets/swagger-ui"
 
 
 def provider_error_handler(request: Any, exc: ProviderError) -> Any:
@@ -181,6 +188,11 @@ def create_app(
             live,
             ready,
             MetricsController,
+            create_static_files_router(
+                path=SWAGGER_ASSETS,
+                directories=[swagger_ui_bundle.swagger_ui_path],
+                include_in_schema=False,
+            ),
             *(extra_routes or []),
         ],
         plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
@@ -193,7 +205,18 @@ def create_app(
             title="acctsync",
             version="0.1.0",
             path="/schema",
-            render_plugins=[DescribedSwaggerRenderPlugin(), DescribedJsonRenderPlugin()],
+            render_plugins=[
+                DescribedSwaggerRenderPlugin(
+                    js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=(
+                        f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}"
+                        "/favicon-32x32.png'>"
+                    ),
+                ),
+                DescribedJsonRenderPlugin(),
+            ],
         ),
         debug=False,
     )
