@@ -215,6 +215,10 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         return _error(403, str(exc.detail))
     if isinstance(exc, NotFoundException) and not isinstance(exc, NotFound):
         return _error(404, str(exc.detail) or "Not found")
+    if isinstance(exc, RecursionError):
+        return _error(400, "Malformed JSON body: nested more deeply than the service accepts")
+    if isinstance(exc, UnicodeDecodeError):
+        return _error(400, "The request is not valid UTF-8")
     if isinstance(exc, HTTPException):
         # e.g. a 405's Allow header (RFC 9110), a 429's Retry-After
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))

@@ -33,6 +33,7 @@ from app.db.engine import create_engine, create_sessionmaker
 from app.deps import provide_entity, provide_principal
 from app.entities.routes import EntityController
 from app.errors import error_response, exception_handler
+from app.guard import input_guard_middleware
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
 from app.openapi import DescribedJsonRenderPlugin, DescribedSwaggerRenderPlugin
@@ -197,7 +198,7 @@ def create_app(
         ],
         plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
         exception_handlers={Exception: exception_handler, ProviderError: provider_error_handler},
-        middleware=[request_id_middleware, prometheus.middleware],
+        middleware=[request_id_middleware, prometheus.middleware, input_guard_middleware],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[*(lifespans or []), dispose_engine],
         state=state,

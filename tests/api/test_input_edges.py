@@ -1,0 +1,74 @@
+"""Input no route can use gets a clear 4xx and changes nothing, on both databases: JSON nested
+thousands of levels deep, NUL characters (PostgreSQL text cannot hold them), bodies that are
+not UTF-8, bodies over the size limit. Before, each of these was a 500 somewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PartnerCtx
+
+JSON = {"content-type": "application/json"}
+DEEP = "[" * 5000 + "]" * 5000
+
+
+async def _entities(client, partner: PartnerCtx) -> int:
+    r = await client.get("/v1/entities", headers=partner.headers)
+    assert r.status_code == 200, r.text
+    return len(r.json()["data"])
+
+
+@pytest.mark.parametrize("path", ["/v1/auth/token", "/v1/entities"])
+async def test_deeply_nested_json_is_a_400(client, partner: PartnerCtx, path: str) -> None:
+    r = await client.post(path, content=DEEP, headers={**JSON, **partner.headers})
+    assert r.status_code == 400, r.text
+    assert "nested" in r.json()["error"]["message"]
+
+
+async def test_a_nul_in_a_body_is_a_400_and_nothing_is_written(client, partner: PartnerCtx) -> None:
+    before = await _entities(client, partner)
+    body = {"type": "organization", "organization": {"legal_name": "Acme\u0000 Ltd"}}
+    r = await client.post("/v1/entities", json=body, headers=partner.headers)
+    assert r.status_code == 400, r.text
+    assert "NUL" in r.json()["error"]["message"]
+    assert await _entities(client, partner) == before
+    # The token endpoint too, without a token.
+    r = await client.post(
+        "/v1/auth/token",
+        json={"grant_type": "client_credentials", "client_id": "a\u0000", "client_secret": "x"},
+    )
+    assert r.status_code == 400, r.text
+
+
+async def test_a_nul_in_a_query_is_a_400(client, partner: PartnerCtx) -> None:
+    entity = await partner.create_entity()
+    r = await client.get(
+        "/v1/counterparts",
+        params={"name__icontains": "a\u0000b"},
+        headers=partner.entity_headers(entity),
+    )
+    assert r.status_code == 400, r.text
+    assert "%00" in r.json()["error"]["message"]
+    assert "x-request-id" in r.headers
+
+
+async def test_a_body_that_is_not_utf8_is_a_400(client, partner: PartnerCtx) -> None:
+    before = await _entities(client, partner)
+    raw = b'{"type": "organization", "organization": {"legal_name": "\xff\xfe"}}'
+    r = await client.post("/v1/entities", content=raw, headers={**JSON, **partner.headers})
+    assert r.status_code == 400, r.text
+    assert "UTF-8" in r.json()["error"]["message"]
+    assert await _entities(client, partner) == before
+
+
+async def test_a_body_over_the_limit_is_a_413(client, partner: PartnerCtx) -> None:
+    big = b'{"x": "' + b"a" * (10 * 1024 * 1024 + 10) + b'"}'
+    r = await client.post("/v1/entities", content=big, headers={**JSON, **partner.headers})
+    assert r.status_code == 413, r.text
+
+
+async def test_ordinary_text_still_passes(client, partner: PartnerCtx) -> None:
+    body = {"type": "organization", "organization": {"legal_name": "Bäckerei Schröder GmbH"}}
+    r = await client.post("/v1/entities", json=body, headers=partner.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["organization"]["legal_name"] == "Bäckerei Schröder GmbH"
