@@ -56,13 +56,24 @@ async def _receive(
     except webhooks.WebhookDecodeError as exc:
         log.warning("webhook malformed: %s", exc)
         raise ApiError(f"Malformed webhook body: {exc}", 400) from None
+    company_id = getattr(event, "company_id", None)
+    for what, value, limit in (
+        ("webhook-id", event.message_id, 200),
+        ("event type", event.event_type, 100),
+        ("company id", company_id, 64),
+    ):
+        if value is not None and len(value) > limit:
+            # A signed delivery we can never store: 400 (the provider stops), not a 500 (the
+            # provider retries for a day); said once in the log, without a traceback.
+            log.warning("webhook refused: %s longer than %d characters", what, limit)
+            raise ApiError(f"Malformed webhook: the {what} is longer than {limit} characters", 400)
     now = dt.datetime.now(dt.UTC)
     created = await writer_for(state.engine).insert(
         {
             "message_id": event.message_id,
             "partner_id": partner_id,
             "event_type": event.event_type,
-            "company_id": getattr(event, "company_id", None),
+            "company_id": company_id,
             "body": body,
             "received_at": now,
             "attempts": 0,

@@ -251,3 +251,23 @@ async def test_push_outcome_for_an_unknown_push_key_is_retried_not_dropped(
     assert event.processed_at is None
     assert event.attempts == 1 and "not recorded yet" in event.last_error
     assert event.next_attempt_at is not None
+
+
+async def test_a_signed_delivery_that_cannot_be_stored_is_a_400_not_a_500(
+    client, settings, sessionmaker
+) -> None:
+    # Over-long ids fit no column (PostgreSQL refused them with a 500 and the provider
+    # retried for a day); a NUL fits no text column. Both: 400, nothing stored.
+    company, conn_id, _ = await _connection(sessionmaker)
+    long_id = "msg_" + "x" * 300
+    body = connection_event(long_id, company, conn_id, "connection.connected", "Linked")
+    r = await client.post(URL, content=body, headers=signed(settings, body))
+    assert r.status_code == 400, r.text
+    assert "longer than 200" in r.json()["error"]["message"]
+    long_company = connection_event("msg_lc", "c" * 100, conn_id, "connection.connected")
+    r = await client.post(URL, content=long_company, headers=signed(settings, long_company))
+    assert r.status_code == 400, r.text
+    nul = connection_event("msg_nul", company + "\u0000", conn_id, "connection.connected")
+    r = await client.post(URL, content=nul, headers=signed(settings, nul))
+    assert r.status_code == 400, r.text
+    assert await _count(sessionmaker) == 0
