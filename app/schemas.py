@@ -28,6 +28,14 @@ Quantity = Annotated[float, msgspec.Meta(ge=0)]
 RateBasisPoints = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 CurrencyCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
 CountryCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
+#: Bounded text, as long as the columns that keep it (a longer value is a 422 naming the
+#: field, on both databases, instead of a database error on PostgreSQL).
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LegalName = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+City = Annotated[str, msgspec.Meta(max_length=200)]
+PostalCode = Annotated[str, msgspec.Meta(max_length=32)]
+AddressLine = Annotated[str, msgspec.Meta(max_length=300)]
+Email = Annotated[str, msgspec.Meta(max_length=320)]
 
 
 @cache

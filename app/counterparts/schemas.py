@@ -8,38 +8,50 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.schemas import CountryCode, Request, Response
+from app.schemas import (
+    AddressLine,
+    City,
+    CountryCode,
+    Email,
+    LegalName,
+    Name,
+    PostalCode,
+    Request,
+    Response,
+)
 
 
 class CounterpartAddress(Request):
     """Monite ``CounterpartAddress``; ``country`` is ISO 3166-1 alpha-2."""
 
     country: CountryCode
-    city: str
-    postal_code: str | None = None
-    line1: str | None = None
-    line2: str | None = None
-    state: str | None = None
+    city: City
+    postal_code: PostalCode | None = None
+    line1: AddressLine | None = None
+    line2: AddressLine | None = None
+    state: City | None = None
 
 
 class OrganizationCreate(Request):
-    legal_name: str
+    legal_name: LegalName
     is_customer: bool = False
     is_vendor: bool = False
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     address: CounterpartAddress | None = None
 
 
 class IndividualCreate(Request):
-    first_name: str
-    last_name: str
+    first_name: Name
+    last_name: Name
     is_customer: bool = False
     is_vendor: bool = False
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     address: CounterpartAddress | None = None
 
+
+Phone = Annotated[str, msgspec.Meta(max_length=64)]
 
 #: Monite ``LanguageCodeEnum``: ISO 639-1.
 LanguageCode = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]
@@ -62,21 +74,21 @@ class CounterpartCreate(Request):
 
 
 class OrganizationUpdate(Request):
-    legal_name: str | None = None
+    legal_name: LegalName | None = None
     is_customer: bool | None = None
     is_vendor: bool | None = None
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     address: CounterpartAddress | None = None
 
 
 class IndividualUpdate(Request):
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
     is_customer: bool | None = None
     is_vendor: bool | None = None
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     address: CounterpartAddress | None = None
 
 
@@ -137,8 +149,8 @@ class CounterpartOut(Response):
 # --- addresses (Monite ``/counterparts/{id}/addresses``) ---------------------------------
 
 AddressPart = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-AddressLine = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-PostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+RequiredLine = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+RequiredPostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
 
 class CounterpartAddressCreate(Request):
@@ -146,8 +158,8 @@ class CounterpartAddressCreate(Request):
 
     country: CountryCode
     city: AddressPart
-    postal_code: PostalCode
-    line1: AddressLine
+    postal_code: RequiredPostalCode
+    line1: RequiredLine
     line2: AddressLine | None = None
     state: AddressPart | None = None
 

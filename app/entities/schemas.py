@@ -8,7 +8,18 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.schemas import CountryCode, CurrencyCode, Request, Response
+from app.schemas import (
+    AddressLine,
+    City,
+    CountryCode,
+    CurrencyCode,
+    Email,
+    LegalName,
+    Name,
+    PostalCode,
+    Request,
+    Response,
+)
 
 EntityType = Literal["organization", "individual"]
 Phone = Annotated[str, msgspec.Meta(max_length=100)]
@@ -20,20 +31,20 @@ class Address(Request):
     """An address; ``country`` is ISO 3166-1 alpha-2."""
 
     country: CountryCode
-    city: str
-    postal_code: str | None = None
-    line1: str | None = None
-    line2: str | None = None
-    state: str | None = None
+    city: City
+    postal_code: PostalCode | None = None
+    line1: AddressLine | None = None
+    line2: AddressLine | None = None
+    state: City | None = None
 
 
 class Organization(Request):
-    legal_name: str
+    legal_name: LegalName
 
 
 class Individual(Request):
-    first_name: str
-    last_name: str
+    first_name: Name
+    last_name: Name
 
 
 class EntityCreate(Request):
@@ -43,7 +54,7 @@ class EntityCreate(Request):
     entity's receivables; they are not pushed to the accounting system."""
 
     type: EntityType
-    email: str | None = None
+    email: Email | None = None
     address: Address | None = None
     organization: Organization | None = None
     individual: Individual | None = None
@@ -56,7 +67,7 @@ class EntityCreate(Request):
 class EntityUpdate(Request):
     """Partial update; omitted fields keep their value."""
 
-    email: str | None = None
+    email: Email | None = None
     address: Address | None = None
     organization: Organization | None = None
     individual: Individual | None = None

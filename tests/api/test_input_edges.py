@@ -72,3 +72,39 @@ async def test_ordinary_text_still_passes(client, partner: PartnerCtx) -> None:
     r = await client.post("/v1/entities", json=body, headers=partner.headers)
     assert r.status_code == 201, r.text
     assert r.json()["organization"]["legal_name"] == "Bäckerei Schröder GmbH"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/v1/counterparts",
+            {"type": "organization", "organization": {"legal_name": "x" * 5000}},
+            "legal_name",
+        ),
+        (
+            "/v1/counterparts",
+            {
+                "type": "individual",
+                "individual": {"first_name": "A", "last_name": "B", "email": "e" * 400},
+            },
+            "email",
+        ),
+    ],
+)
+async def test_an_over_long_value_is_a_422_naming_it(
+    client, partner: PartnerCtx, path: str, body: dict, field: str
+) -> None:
+    entity = await partner.create_entity()
+    r = await client.post(path, json=body, headers=partner.entity_headers(entity))
+    assert r.status_code == 422, r.text
+    assert field in r.json()["detail"][0]["loc"]
+
+
+async def test_an_over_long_entity_name_is_a_422(client, partner: PartnerCtx) -> None:
+    before = await _entities(client, partner)
+    body = {"type": "organization", "organization": {"legal_name": "x" * 5000}}
+    r = await client.post("/v1/entities", json=body, headers=partner.headers)
+    assert r.status_code == 422, r.text
+    assert "legal_name" in r.json()["detail"][0]["loc"]
+    assert await _entities(client, partner) == before
