@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,6 +37,8 @@ log = logging.getLogger("acctsync.jobs")
 SCHEDULER_SCHEMA = "apscheduler"
 #: Jobs one process runs at once, all tasks together.
 MAX_CONCURRENT_JOBS = 16
+DRAIN_COALESCE_S = 5.0
+"""Seconds a queued webhook drain holds back further drain requests (embedded default)."""
 #: A connection whose pull is overdue at start is scheduled within this many seconds (or the
 #: interval, if shorter), so a restart after an outage does not fire every pull at once.
 OVERDUE_SPREAD_SECONDS = 300.0
@@ -136,6 +139,7 @@ class Jobs:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._drain_queued = False
+        self._drain_queued_at = 0.0
 
     @property
     def running(self) -> bool:
@@ -249,10 +253,17 @@ class Jobs:
         drain's own lease makes extra requests cheap (see ``tasks.apply_webhook_events``).
         """
         coalesce = self.settings.is_sqlite and self.run_worker
-        if coalesce and self._drain_queued:
+        now = time.monotonic()
+        if coalesce and self._drain_queued and now - self._drain_queued_at < DRAIN_COALESCE_S:
             return
-        self._drain_queued = coalesce
-        await self.enqueue("apply_webhook_events")
+        # A request older than DRAIN_COALESCE_S whose drain never started (a lost or failed
+        # job) no longer holds the others back: webhooks must not wait for a restart.
+        self._drain_queued, self._drain_queued_at = coalesce, now
+        try:
+            await self.enqueue("apply_webhook_events")
+        except BaseException:
+            self._drain_queued = False
+            raise
 
     def drain_started(self) -> None:
         self._drain_queued = False
