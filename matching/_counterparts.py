@@ -43,6 +43,7 @@ RARE_POSTING = 20
 BLOCK_CAP = 20
 """An address blocking key shared by more existing records than this is not used."""
 MAX_CANDIDATES = 5
+"""How many candidates a `Match` reports (counterparts and products)."""
 
 WEIGHTS: dict[str, tuple[float, ...]] = {
     field: tuple(math.log2(m / u) for m, u in M_U[field]) for field in FIELDS

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from ._counterparts import CounterpartIndex, match_one
+from ._counterparts import MAX_CANDIDATES, CounterpartIndex, match_one
 from ._gc import gc_paused
 from ._index import NameIndex, scored
 from ._normalise import product_tokens
@@ -23,8 +23,6 @@ NAME_MARGIN = 5.0
 running; a name better by more than this wins outright."""
 PRODUCT_THRESHOLD = 90.0
 """A product candidate needs a name score of at least this, and the same number tokens."""
-MAX_CANDIDATES = 5
-"""How many candidates a `Match` reports."""
 
 _DIGITS = re.compile(r"\d")
 

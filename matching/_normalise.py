@@ -298,22 +298,6 @@ def city_key(city: str | None) -> str | None:
 
 
 @lru_cache(maxsize=262_144)
-def address_key(address: str | None) -> str | None:
-    """Folded address with street-type words abbreviated ("Street" -> "st", "Road" -> "rd",
-    "Suite" -> "ste", "...str." -> "...strasse"), tokens sorted; empty -> None."""
-    if not address:
-        return None
-    out = []
-    for t in fold(address).split():
-        t = _ADDRESS_ABBREVIATIONS.get(t, t)
-        if len(t) > 4 and t.endswith("str"):
-            t += "asse"
-        if t:
-            out.append(t)
-    return " ".join(sorted(out)) or None
-
-
-@lru_cache(maxsize=262_144)
 def postal_key(postal_code: str | None) -> str | None:
     """Postal code casefolded without spaces or punctuation; empty -> None."""
     if not postal_code:
@@ -341,9 +325,9 @@ def compact(text: str | None) -> str | None:
 @lru_cache(maxsize=262_144)
 def address_parts(address: str | None) -> tuple[frozenset[str], tuple[str, ...]]:
     """(numbers, street words) of an address: tokens starting with a digit ("12224", "2" and
-    "98" of "2/98", "12a"; not ordinals: "49th" of "E. 49th St." is a street word) and the
-    other words folded and abbreviated as in `address_key`, sorted; empty
-    parts are empty."""
+    "98" of "2/98", "12a"; not ordinals: "49th" of "E. 49th St." is a street word), and the
+    other words folded, street-type words abbreviated ("Street" -> "st", "Road" -> "rd",
+    "Suite" -> "ste", "...str." -> "...strasse") and sorted; empty parts are empty."""
     if not address:
         return frozenset(), ()
     numbers: set[str] = set()
