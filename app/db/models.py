@@ -146,6 +146,20 @@ class CounterpartAddress(Base):
     state: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class MeasureUnit(Base):
+    """A unit an entity measures product quantities in (Monite ``UnitResponse``: items,
+    meters, kilograms). ``origin`` is ``api`` for a unit a partner created and ``pull`` for the
+    stub unit a pull creates for the products it makes from accounting items
+    (:func:`app.measure_units.service.stub_unit`)."""
+
+    __tablename__ = "measure_units"
+    __table_args__ = (Index("ix_measure_units_entity_created", "entity_id", "created_at", "id"),)
+    entity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    origin: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
+
+
 class Product(Base):
     """A product or service the entity sells; ``price`` in minor units of ``currency``."""
 
@@ -162,6 +176,9 @@ class Product(Base):
         ForeignKey("ledger_accounts.id", ondelete="SET NULL"), nullable=True
     )
     smallest_amount: Mapped[float | None] = mapped_column(nullable=True)
+    measure_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("measure_units.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class Payable(Base):
@@ -300,6 +317,9 @@ class AccountingConnection(Base):
     #: Manual syncs (``POST .../sync``) taken on ``manual_sync_day`` (UTC), for the quota.
     manual_sync_day: Mapped[dt.date | None] = mapped_column(nullable=True)
     manual_syncs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The accounting company's base currency (ISO 4217, Codat company info
+    #: ``baseCurrency``), read at each pull; null until read or when the platform has none.
+    base_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
 class ProviderCompany(Base):
