@@ -512,3 +512,85 @@ class WebhookEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+
+
+# --- events to the partner (app/events) ----------------------------------------------------
+
+
+class EventCounter(Base):
+    """A partner's last event sequence number: the row its writers serialise on (see
+    ``app.events.queries.allocate``)."""
+
+    __tablename__ = "event_counters"
+    partner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), unique=True
+    )
+    last_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Event(Base):
+    """One change announced to the partner (Monite's ``EventResource``), written in the
+    transaction that made the change (a transactional outbox). ``sequence`` is monotonic per
+    partner and committed in order; ``entity_id`` is null for partner-wide events."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "sequence"),
+        Index("ix_events_entity_list", "entity_id", "created_at", "id"),
+    )
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    object_type: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text)
+    object_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    object: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class WebhookSubscription(Base):
+    """A partner's webhook endpoint for one object type (Monite's webhook subscription).
+
+    ``cursor`` is the sequence of the last event dealt with (delivered, or refused for good);
+    deliveries go in sequence order. The signing secret is Fernet-encrypted at rest."""
+
+    __tablename__ = "webhook_subscriptions"
+    partner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    object_type: Mapped[str] = mapped_column(String(40))
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    url: Mapped[str] = mapped_column(String(2083))
+    status: Mapped[str] = mapped_column(String(10), default="enabled")  # enabled | disabled
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    failing_since: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WebhookDelivery(Base):
+    """The delivery of one event to one subscription (Monite's ``WebhookDeliveryResource``):
+    how many requests were made and what the last one got back."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id"),
+        Index("ix_webhook_deliveries_list", "entity_id", "created_at", "id"),
+    )
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    object_type: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(80))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(String(2083))
+    requests_made_count: Mapped[int] = mapped_column(Integer, default=0)
+    response_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    was_successful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
