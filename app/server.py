@@ -15,8 +15,10 @@ from litestar import Litestar, Router
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +28,8 @@ from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
 from app.config import Settings
 from app.connections.routes import ConnectionController
+from app.console.routes import TEMPLATES as CONSOLE_TEMPLATES
+from app.console.routes import console_router
 from app.counterparts.routes import CounterpartController
 from app.crypto import SecretBox, derive_key
 from app.db.config import sqlalchemy_config
@@ -36,6 +40,7 @@ from app.errors import error_response, exception_handler
 from app.guard import input_guard_middleware
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
+from app.measure_units.routes import MeasureUnitController
 from app.openapi import DescribedJsonRenderPlugin, DescribedSwaggerRenderPlugin
 from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
@@ -157,6 +162,7 @@ def create_app(
             EntityController,
             CounterpartController,
             ProductController,
+            MeasureUnitController,
             PayableController,
             ReceivableController,
             ConnectionController,
@@ -189,6 +195,7 @@ def create_app(
             live,
             ready,
             MetricsController,
+            console_router(settings),
             create_static_files_router(
                 path=SWAGGER_ASSETS,
                 directories=[swagger_ui_bundle.swagger_ui_path],
@@ -201,6 +208,8 @@ def create_app(
         middleware=[request_id_middleware, prometheus.middleware, input_guard_middleware],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[*(lifespans or []), dispose_engine],
+        # The support console's pages (Jinja2, autoescaped).
+        template_config=TemplateConfig(directory=CONSOLE_TEMPLATES, engine=JinjaTemplateEngine),
         state=state,
         openapi_config=OpenAPIConfig(
             title="acctsync",

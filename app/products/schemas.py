@@ -25,8 +25,8 @@ class ProductCreate(Request):
     """Monite ``ProductServiceRequest``.
 
     ``smallest_amount`` is kept and returned (not enforced on invoice lines).
-    ``measure_unit_id`` is accepted and ignored (returned as null): there are no measure units
-    here yet, so the id would point at nothing.
+    ``measure_unit_id`` names one of the entity's measure units (``/v1/measure_units``; 422
+    otherwise) and is kept and returned.
     """
 
     name: Name
@@ -40,7 +40,7 @@ class ProductCreate(Request):
 
 
 class ProductUpdate(Request):
-    """Monite ``ProductServiceUpdate``; ``measure_unit_id`` ignored as in
+    """Monite ``ProductServiceUpdate``; ``measure_unit_id`` checked as in
     :class:`ProductCreate`."""
 
     name: Name | None = None
@@ -72,5 +72,5 @@ class ProductOut(Response):
     external_reference: str | None = None
     ledger_account_id: uuid.UUID | None = None
     smallest_amount: float | None = None
-    #: Always null: see :class:`ProductCreate`.
+    #: One of the entity's measure units (products a pull creates: its stub unit).
     measure_unit_id: uuid.UUID | None = None

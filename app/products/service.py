@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Product
 from app.errors import Conflict, NotFound
 from app.ledger import service as ledger_service
+from app.measure_units import service as unit_service
 from app.products import queries
 from app.products.schemas import PriceOut, ProductCreate, ProductOut, ProductUpdate
 from app.schemas import check_currency
@@ -31,6 +32,7 @@ def to_out(p: Product) -> ProductOut:
         external_reference=p.external_reference,
         ledger_account_id=p.ledger_account_id,
         smallest_amount=p.smallest_amount,
+        measure_unit_id=p.measure_unit_id,
     )
 
 
@@ -61,13 +63,19 @@ async def _apply(
     if data.ledger_account_id is not None:
         await _check_ledger_account(session, entity_id, data.ledger_account_id)
         p.ledger_account_id = data.ledger_account_id
+    if data.measure_unit_id is not None:
+        await unit_service.check_usable(
+            session, entity_id, data.measure_unit_id, ["body", "measure_unit_id"]
+        )
+        p.measure_unit_id = data.measure_unit_id
 
 
 async def create(session: AsyncSession, entity_id: uuid.UUID, data: ProductCreate) -> Product:
     """Create a product.
 
     Raises:
-        Unprocessable: unknown currency, or a ledger account not pulled for the entity.
+        Unprocessable: unknown currency, a ledger account not pulled for the entity, or a
+            measure unit the entity does not have.
     """
     p = Product(entity_id=entity_id, name=data.name, type=data.type)
     await _apply(session, entity_id, p, data)
