@@ -1,4 +1,5 @@
-"""A local emulator of the Smarty Accounting API (``../shared/reference/smarty-accounting-api.txt``).
+"""A local emulator of the Smarty Accounting API (its public reference:
+``../shared/reference/smarty-accounting-api.txt``).
 
 It imports nothing from the service. ``create_smarty_app(config)`` builds it; the embedded
 service mounts it at ``/smarty``; ``python -m smarty_sandbox`` serves it alone.
