@@ -322,6 +322,19 @@ class AccountingConnection(Base):
     base_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
+class ProviderCredential(Base):
+    """A connection's own provider credentials (Smarty Accounting: its OAuth access and
+    refresh tokens as one JSON value, encrypted with ``SecretBox``; never returned or
+    logged); ``expires_at`` is the access token's expiry."""
+
+    __tablename__ = "provider_credentials"
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounting_connections.id", ondelete="CASCADE"), unique=True
+    )
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(TS, nullable=True)
+
+
 class ProviderCompany(Base):
     """The provider company created once per entity (reused by later connections)."""
 
