@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, patch, post, put
 
 from sandbox.errors import CodatError, bad_request, not_found
+from sandbox.info import company_info
 from sandbox.pushes import operation_json, start_push
 from sandbox.query import QueryError
 from sandbox.state import PUSH_TYPES, READ_TYPES, Company, SandboxState, iso
@@ -172,6 +173,17 @@ def _read_type(data_type: str) -> str:
     return data_type
 
 
+@get("/companies/{company_id:str}/data/info")
+async def get_info(request: Request, company_id: str) -> Response:
+    """``GET .../data/info``: Codat's ``CompanyInfo`` (:mod:`sandbox.info`); 404 until a
+    connection has brought the company's data."""
+    _, company = _company(request, company_id)
+    if not company.filled:
+        raise not_found(f"Company info of company {company.id}")
+    data = {t: company.data[t].all() for t in ("accounts", "invoices", "bills")}
+    return json_response(company_info(company.name, iso(company.created), data))
+
+
 @get("/companies/{company_id:str}/data/{data_type:str}")
 async def list_records(request: Request, company_id: str, data_type: str) -> Response:
     """``GET .../data/{dataType}`` with page (from 1), pageSize (1..5000, default 100),
@@ -317,6 +329,7 @@ def api_router(middleware: list) -> Router:
             get_connection,
             update_connection,
             delete_connection,
+            get_info,
             list_records,
             get_record,
             queue_refresh,
