@@ -72,7 +72,8 @@ async def revoke_token(
     secret: str,
     token: str,
 ) -> None:
-    """Revoke ``token`` (it must belong to the same partner as the credentials).
+    """Revoke ``token`` (it must belong to the same partner as the credentials); this
+    process refuses it at once, others within ``app.auth.security.REVOCATION_STALENESS_S``.
 
     Raises:
         ApiError(401): bad credentials. ApiError(400): the token is not one of this partner's.
@@ -93,3 +94,8 @@ async def revoke_token(
         raise ApiError("token was not issued to this partner", 400)
     expires = dt.datetime.fromtimestamp(int(claims.get("exp", 0)), dt.UTC)
     await queries.add_revoked(session, claims["jti"], expires)
+    # This process refuses the token at once (app.auth.security.TokenCache); other processes
+    # within their cache's staleness bound.
+    cache = getattr(jwt_auth, "token_cache", None)
+    if cache is not None:
+        cache.revoke(claims["jti"], expires.timestamp())
