@@ -280,6 +280,20 @@ async def list_organisations(request: Request) -> Response[bytes]:
     return envelope(200, "", organisations=orgs)
 
 
+@get(["/api/v1/organisations/{organisation_id:str}", "/api/v1/organizations/{organisation_id:str}"])
+async def get_organisation(request: Request, organisation_id: str) -> Response[bytes]:
+    """One organisation the user is in (403 otherwise)."""
+    emu, user = await _enter(request, write=False)
+    org = emu.store.organisation_for(user, organisation_id)
+    detail = org.summary() | {
+        "vat_mode_sales": "Exclusive",
+        "vat_mode_purchases": "Exclusive",
+        "is_vat_registered": True,
+        "financial_year_start": "2026-04-01",
+    }
+    return envelope(200, "", organisation=detail)
+
+
 def _org(request: Request, emu: Emulator, user: Any) -> Any:
     return emu.store.organisation_for(user, request.query_params.get("organization_id"))
 
@@ -493,6 +507,7 @@ def create_smarty_app(config: SmartyConfig | None = None) -> Litestar:
                     access_token,
                     refresh_token,
                     list_organisations,
+                    get_organisation,
                     list_records,
                     create_record,
                     get_record,

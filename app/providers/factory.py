@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,6 +12,8 @@ from app.config import Settings
 from app.crypto import SecretBox
 from app.partners import queries as partner_queries
 from app.providers.codat import CodatClient, make_http_client
+from app.providers.smarty import PLATFORM as SMARTY_PLATFORM
+from app.providers.smarty import DbTokenStore, SmartyClient, SmartyProvider
 
 
 class NoProviderKey(Exception):
@@ -21,6 +24,11 @@ class ProviderFactory:
     """Builds (and caches) a :class:`CodatClient` per partner API key.
 
     ``transport`` lets tests and the in-process sandbox replace the network.
+    ``client_options`` go to each :class:`CodatClient`, except ``"smarty"``: a dict for each
+    :class:`SmartyClient` (``backoff_base``, ``max_wait``, ``sleep``, ...).
+
+    A connection that holds its own credentials (Smarty Accounting, platform
+    ``smarty_accounting``) gets its own provider: ``for_partner(partner_id, connection=c)``.
     """
 
     def __init__(
@@ -37,7 +45,9 @@ class ProviderFactory:
         self._sessionmaker = sessionmaker
         self._http = make_http_client(transport=transport)
         self._clients: dict[str, CodatClient] = {}
-        self._options = client_options or {}
+        self._options = dict(client_options or {})
+        self._smarty_options: dict[str, object] = dict(self._options.pop("smarty", None) or {})
+        self._smarty: dict[uuid.UUID, SmartyProvider] = {}
 
     def client_for_key(self, api_key: str) -> CodatClient:
         """The client for one provider API key."""
@@ -52,12 +62,36 @@ class ProviderFactory:
             self._clients[api_key] = client
         return client
 
-    async def for_partner(self, partner_id: uuid.UUID) -> CodatClient:
-        """The partner's client.
+    def smarty_client(self, store: object) -> SmartyClient:
+        """A Smarty API client over the shared HTTP client, with ``store``'s tokens."""
+        return SmartyClient(
+            self.settings.smarty_api_base,
+            self.settings.smarty_oauth_base,
+            self.settings.smarty_client_id,
+            self.settings.smarty_client_secret,
+            store,  # type: ignore[arg-type]
+            http=self._http,
+            **self._smarty_options,  # type: ignore[arg-type]
+        )
+
+    def for_smarty_connection(self, connection: Any) -> SmartyProvider:
+        """The Smarty provider of one connection (cached: its token is reused)."""
+        provider = self._smarty.get(connection.id)
+        if provider is None:
+            store = DbTokenStore(self._sessionmaker, self._box, connection.id)
+            provider = SmartyProvider(self.smarty_client(store), connection.provider_company_id)
+            self._smarty[connection.id] = provider
+        return provider
+
+    async def for_partner(self, partner_id: uuid.UUID, connection: Any = None) -> Any:
+        """The partner's client; for a ``connection`` whose platform holds its own
+        credentials (Smarty Accounting), that connection's provider.
 
         Raises:
             NoProviderKey: the partner has no provider API key configured.
         """
+        if connection is not None and connection.platform == SMARTY_PLATFORM:
+            return self.for_smarty_connection(connection)
         async with self._sessionmaker() as session:
             row = await partner_queries.settings_of(session, partner_id)
         if row is None or not row.provider_token_encrypted:

@@ -14,6 +14,7 @@ from app.db.models import SyncedRecord
 from app.jobs import JobContext
 from app.providers import ProviderError, ProviderRejected, ProviderUnavailable, PushOperation
 from app.sync import queries as sync_queries
+from app.sync.providers import provider_for_connection
 from app.sync.push.common import DOC_TYPES, _Failed, _set_error, _Wait, now
 from app.sync.push.dependencies import _dependency_push
 from app.sync.push.documents import _document_job
@@ -27,6 +28,10 @@ class _Committing:
 
     def __init__(self, provider: Any, session: AsyncSession) -> None:
         self._provider, self._session = provider, session
+
+    def __getattr__(self, name: str) -> Any:
+        """The provider's capability flags (``idempotency_keys``, ``finds_own_creates``)."""
+        return getattr(self._provider, name)
 
     async def get_push_operation(self, *args: Any, **kwargs: Any) -> PushOperation:
         await self._session.commit()
@@ -76,7 +81,7 @@ async def _run_push(ctx: JobContext, record_id: uuid.UUID, manual: bool) -> floa
         assert connection is not None
         partner_id = (await connection_queries.entity_of(session, connection)).partner_id
     # the provider first, so a job never holds two pooled connections at once
-    real_provider = await ctx.provider_for(partner_id)
+    real_provider = await provider_for_connection(ctx, partner_id, connection)
     async with ctx.sessionmaker() as session:
         record = await synced_queries.lock(session, record_id)
         if record is None or not _should_run(record, manual):

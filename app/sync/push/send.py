@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AccountingConnection, SyncAttempt, SyncedRecord
 from app.providers import ProviderError, ProviderRejected, PushOperation
+from app.sync.providers import provider_flag
 from app.sync.push import common
 from app.sync.push.common import DATA_TYPE, _Wait, now
 from app.synced_records import queries as synced_queries
@@ -46,6 +47,12 @@ async def _send(
         and last.push_operation_key is None
     )
     earlier = [a for a in attempts if a.kind == "create"] if phase == "create" else []
+    # A provider without idempotency keys (Smarty) may have written a create re-sent after a
+    # crash: look first then too, unless its creates find their own earlier writes.
+    idempotent = provider_flag(provider, "idempotency_keys")
+    finds_own = getattr(provider, "finds_own_creates", None)
+    if finds_own is not None and finds_own(DATA_TYPE[record.object_type]):
+        earlier = []
     if not resend or last is None:
         record.attempts += 1
         last = SyncAttempt(
@@ -62,7 +69,7 @@ async def _send(
     record.next_attempt_at = now() + dt.timedelta(seconds=common.POLL_AFTER)
     await session.commit()  # the attempt exists before the provider hears of it
     try:
-        if earlier and not resend and lookup is not None:
+        if earlier and (not resend or not idempotent) and lookup is not None:
             found = await lookup()
             if found is not None:
                 for attempt in earlier:

@@ -1,0 +1,89 @@
+"""A connection's Smarty tokens in the database: encrypted (``SecretBox``) in
+``provider_credentials``, never returned by the API nor logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.crypto import SecretBox
+from app.db.models import AccountingConnection, ProviderCredential
+from app.providers.smarty.client import TokenSet
+
+log = logging.getLogger("acctsync.providers.smarty")
+
+
+async def store_tokens(
+    session: AsyncSession, box: SecretBox, connection_id: uuid.UUID, tokens: TokenSet
+) -> None:
+    """Keep ``tokens`` for the connection (replacing any), in the caller's transaction."""
+    row = await session.scalar(
+        select(ProviderCredential).where(ProviderCredential.connection_id == connection_id)
+    )
+    secret = box.encrypt(msgspec.json.encode(tokens).decode())
+    expires = dt.datetime.fromtimestamp(tokens.expires_at, dt.UTC)
+    if row is None:
+        session.add(
+            ProviderCredential(
+                connection_id=connection_id, secret_encrypted=secret, expires_at=expires
+            )
+        )
+    else:
+        row.secret_encrypted, row.expires_at = secret, expires
+    await session.flush()
+
+
+async def load_tokens(
+    session: AsyncSession, box: SecretBox, connection_id: uuid.UUID
+) -> TokenSet | None:
+    """The connection's tokens, None when it has none."""
+    row = await session.scalar(
+        select(ProviderCredential).where(ProviderCredential.connection_id == connection_id)
+    )
+    if row is None:
+        return None
+    return msgspec.json.decode(box.decrypt(row.secret_encrypted), type=TokenSet)
+
+
+class DbTokenStore:
+    """:class:`~app.providers.smarty.client.TokenStore` of one connection: each call in a
+    transaction of its own. ``refused`` forgets the tokens and marks the connection
+    ``deauthorized`` (the user connects again; the pull records the error)."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        connection_id: uuid.UUID,
+    ) -> None:
+        self._sessionmaker, self._box, self.connection_id = sessionmaker, box, connection_id
+
+    async def load(self) -> TokenSet | None:
+        async with self._sessionmaker() as session:
+            return await load_tokens(session, self._box, self.connection_id)
+
+    async def save(self, tokens: TokenSet) -> None:
+        async with self._sessionmaker() as session:
+            await store_tokens(session, self._box, self.connection_id, tokens)
+            await session.commit()
+
+    async def refused(self, reason: str) -> None:
+        async with self._sessionmaker() as session:
+            row = await session.scalar(
+                select(ProviderCredential).where(
+                    ProviderCredential.connection_id == self.connection_id
+                )
+            )
+            if row is not None:
+                await session.delete(row)
+            connection = await session.get(AccountingConnection, self.connection_id)
+            if connection is not None and connection.status == "connected":
+                connection.status = "deauthorized"
+                connection.status_changed_at = dt.datetime.now(dt.UTC)
+            await session.commit()
+        log.warning("smarty connection %s deauthorized: %s", self.connection_id, reason)
