@@ -28,6 +28,7 @@ from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
 from app.config import Settings
 from app.connections.routes import ConnectionController
+from app.connections.smarty import connect_page, connect_submit
 from app.console.routes import TEMPLATES as CONSOLE_TEMPLATES
 from app.console.routes import console_router
 from app.counterparts.routes import CounterpartController
@@ -37,6 +38,12 @@ from app.db.engine import create_engine, create_sessionmaker
 from app.deps import provide_entity, provide_principal
 from app.entities.routes import EntityController
 from app.errors import error_response, exception_handler
+from app.events.routes import (
+    EventController,
+    WebhookDeliveryController,
+    WebhookSubscriptionController,
+)
+from app.events.stream import event_stream
 from app.guard import input_guard_middleware
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
@@ -171,6 +178,9 @@ def create_app(
             AccountingDocumentsController,
             SyncRulesController,
             SyncedRecordController,
+            EventController,
+            WebhookSubscriptionController,
+            WebhookDeliveryController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -192,6 +202,9 @@ def create_app(
             api,
             receive_codat,
             receive_codat_for_partner,
+            connect_page,
+            connect_submit,
+            event_stream,
             live,
             ready,
             MetricsController,

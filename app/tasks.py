@@ -20,8 +20,12 @@ import os
 import random
 import uuid
 
+import app.event_sources  # noqa: F401  (which changes of the domains' rows are events)
 from app.connections import queries as connection_queries
 from app.connections.service import apply_connection_snapshot, carry_over
+from app.events import dispatch as event_dispatch
+from app.events import queries as event_queries
+from app.events.delivery import deliver as deliver_events
 from app.jobs import JobContext, current_context, job_label, registry
 from app.providers import ProviderError
 from app.providers.factory import NoProviderKey
@@ -205,11 +209,69 @@ async def sweep() -> None:
 
 async def _sweep(ctx: JobContext) -> None:
     await ctx.jobs.request_webhook_drain()
+    await _dispatch_events(ctx, None)
     async with ctx.sessionmaker() as session:
         due = await due_records(session, dt.datetime.now(dt.UTC))
     for record_id in due:
         await ctx.jobs.enqueue("push_synced_record", synced_record_id=str(record_id))
     await check_pending_connections()
+
+
+#: A delivery job that finds its subscription's lease held runs again after this many seconds.
+DELIVERY_BUSY_RETRY = 0.5
+
+
+@registry.task()
+async def deliver_webhooks(subscription_id: str) -> None:
+    """Send a webhook subscription's due events in sequence order (``app.events.delivery``).
+
+    One job per subscription at a time cluster-wide (the subscription's lease); a job that
+    finds it held runs again in ``DELIVERY_BUSY_RETRY`` seconds (one schedule id, so retries
+    never pile up), so an event committed while the holder finishes is not left behind. A
+    failed event's retry is scheduled after its backoff (``retry:deliver_webhooks:{id}``).
+    """
+    ctx = current_context()
+    sid = uuid.UUID(subscription_id)
+    async with lease(ctx.jobs.engine, sid) as leased:
+        if not leased:
+            await ctx.jobs.retry_later(
+                "deliver_webhooks",
+                DELIVERY_BUSY_RETRY,
+                schedule_id=f"retry:deliver_webhooks:{sid}:busy",
+                subscription_id=subscription_id,
+            )
+            return
+        delay = await deliver_events(ctx, sid)
+    if delay is not None:
+        await ctx.jobs.retry_later(
+            "deliver_webhooks",
+            delay,
+            schedule_id=f"retry:deliver_webhooks:{sid}",
+            subscription_id=subscription_id,
+        )
+
+
+@registry.task()
+async def dispatch_events(partner_ids: list[str] | None = None) -> int:
+    """Queue ``deliver_webhooks`` for every due subscription (of ``partner_ids``, or all):
+    asked for after commits that wrote events (``app.events.dispatch``) and by the sweep.
+    Returns how many were queued."""
+    return await _dispatch_events(current_context(), partner_ids)
+
+
+async def _dispatch_events(ctx: JobContext, partner_ids: list[str] | None) -> int:
+    async with ctx.sessionmaker() as session:
+        due = await event_queries.due_subscriptions(
+            session,
+            dt.datetime.now(dt.UTC),
+            [uuid.UUID(p) for p in partner_ids] if partner_ids is not None else None,
+        )
+    for sid in due:
+        await ctx.jobs.enqueue("deliver_webhooks", subscription_id=str(sid))
+    return len(due)
+
+
+assert event_dispatch  # imported for its commit listener
 
 
 @registry.task()
