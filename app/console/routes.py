@@ -335,7 +335,7 @@ async def retry(
     if jobs is not None:
         await run_push(jobs.context, record_id, manual=True)
     db_session.expire_all()
-    record = await record_service.get(db_session, entity.id, record_id)
+    record = await record_service.get(db_session, entity_id, record_id)
     if record.sync_status == "error":
         _flash(request, "Retried: it failed again (see the error below).", "error")
     else:
