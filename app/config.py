@@ -46,6 +46,11 @@ class Settings:
     codat_webhook_secret: tuple[str, ...] = ()
     codat_webhook_auth: str | None = None
     sandbox_api_key: str = "sandbox"
+    #: Smarty Accounting (issue 19): None = the embedded emulator at {public_url}/smarty.
+    smarty_api_url: str | None = None
+    smarty_oauth_url: str | None = None
+    smarty_client_id: str = "smarty-sandbox-client"
+    smarty_client_secret: str = "smarty-sandbox-secret"
     token_ttl_seconds: int = 3600
     pull_interval_seconds: int = 3600
     job_lease_seconds: int = 30
@@ -68,6 +73,21 @@ class Settings:
     def provider_base_url(self) -> str:
         """The Codat-compatible base URL the provider client talks to."""
         return self.codat_base_url or f"{self.public_url}/sandbox"
+
+    @property
+    def embedded_smarty(self) -> bool:
+        """True when no Smarty API URL is configured: ``serve`` mounts the emulator."""
+        return self.smarty_api_url is None
+
+    @property
+    def smarty_api_base(self) -> str:
+        """Smarty's API root (real: ``https://acc.smartysoftware.net/api/v1``)."""
+        return self.smarty_api_url or f"{self.public_url}/smarty/api/v1"
+
+    @property
+    def smarty_oauth_base(self) -> str:
+        """Smarty's OAuth root (real: ``https://oauth.smartysoftware.net``)."""
+        return self.smarty_oauth_url or f"{self.public_url}/smarty/oauth"
 
 
 def _url(name: str, value: str) -> str:
@@ -147,6 +167,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["codat_webhook_auth"] = auth
     if (key := get("SANDBOX_API_KEY")) is not None:
         values["sandbox_api_key"] = key
+    for name in ("SMARTY_API_URL", "SMARTY_OAUTH_URL"):
+        if (value := get(name)) is not None:
+            values[name.lower()] = _url(PREFIX + name, value)
+    for name in ("SMARTY_CLIENT_ID", "SMARTY_CLIENT_SECRET"):
+        if (value := get(name)) is not None:
+            values[name.lower()] = value
     if (ttl := get("TOKEN_TTL_SECONDS")) is not None:
         values["token_ttl_seconds"] = _int(PREFIX + "TOKEN_TTL_SECONDS", ttl, 60)
     if (interval := get("PULL_INTERVAL_SECONDS")) is not None:

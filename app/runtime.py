@@ -105,6 +105,24 @@ def mount_sandbox(sandbox_app: Litestar) -> Any:
     return sandbox_mount
 
 
+def create_embedded_smarty() -> Litestar:
+    """The Smarty Accounting emulator with its example organisations (``smarty_sandbox``)."""
+    from smarty_sandbox import create_smarty_app
+
+    return create_smarty_app()
+
+
+def mount_smarty(smarty_app: Litestar) -> Any:
+    """An ASGI mount of the Smarty emulator at ``/smarty`` (public: it checks its own
+    tokens)."""
+
+    @asgi("/smarty", is_mount=True, copy_scope=True, exclude_from_auth=True)
+    async def smarty_mount(scope: Scope, receive: Receive, send: Send) -> None:
+        await smarty_app(scope, receive, send)
+
+    return smarty_mount
+
+
 def build_service_app(
     settings: Settings,
     *,
@@ -129,6 +147,8 @@ def build_service_app(
         sandbox_app = create_sandbox_app(embedded_sandbox_config(settings))
     if sandbox_app is not None and settings.embedded_sandbox:
         extra_routes.append(mount_sandbox(sandbox_app))
+    if settings.embedded_smarty and provider_transport is None:
+        extra_routes.append(mount_smarty(create_embedded_smarty()))
     if run_jobs is None:
         run_jobs = settings.role != "api"
     jobs = Jobs(

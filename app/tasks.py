@@ -22,6 +22,7 @@ import uuid
 
 import app.event_sources  # noqa: F401  (which changes of the domains' rows are events)
 from app.connections import queries as connection_queries
+from app.connections.platforms import DIRECT_PLATFORMS
 from app.connections.service import apply_connection_snapshot, carry_over
 from app.events import dispatch as event_dispatch
 from app.events import queries as event_queries
@@ -172,6 +173,8 @@ async def _check_pending(ctx: JobContext) -> None:
     async with ctx.sessionmaker() as session:
         pending = list(await connection_queries.with_status(session, "pending_auth"))
         for conn in pending:
+            if conn.platform in DIRECT_PLATFORMS:
+                continue  # connected by the user's credentials, not by a provider's link
             entity = await connection_queries.entity_of(session, conn)
             try:
                 provider = await ctx.provider_for(entity.partner_id)

@@ -28,6 +28,9 @@ PLATFORM_KEYS: dict[str, str] = {
     "clear_books": "clbk",
     "wave": "wvac",
 }
+#: Platforms reached directly, not through Codat: each connection holds its own credentials
+#: (``app.connections.smarty``), by our platform name -> the platform's name.
+DIRECT_PLATFORMS: dict[str, str] = {"smarty_accounting": "Smarty Accounting"}
 PLATFORM_BY_KEY: dict[str, str] = {key: name for name, key in PLATFORM_KEYS.items()}
 
 

@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.connections import health, queries
-from app.connections.platforms import PLATFORM_KEYS, platform_of_key
+from app.connections.platforms import DIRECT_PLATFORMS, PLATFORM_KEYS, platform_of_key
 from app.connections.schemas import ConnectionOut, DataTypeSyncStatus, ErrorOut, SyncStatusOut
+from app.connections.smarty_link import link_url
 from app.db.models import AccountingConnection, Entity, ProviderCompany
 from app.errors import Conflict, NotFound, Unprocessable
 from app.providers import Connection, ProviderError
 from app.providers.factory import NoProviderKey, ProviderFactory
+from app.providers.smarty import forget_tokens
 
 log = logging.getLogger("acctsync.connections")
 
@@ -184,13 +186,15 @@ async def connect(
             provider API key configured.
         ProviderError: the provider refused or is unavailable (answered as 502/503).
     """
-    if platform is not None and platform not in PLATFORM_KEYS:
+    if platform is not None and platform not in PLATFORM_KEYS and platform not in DIRECT_PLATFORMS:
+        known = sorted([*PLATFORM_KEYS, *DIRECT_PLATFORMS])
         raise Unprocessable.field(
-            ["body", "platform"],
-            f"unknown platform {platform!r}; one of: {', '.join(sorted(PLATFORM_KEYS))}",
+            ["body", "platform"], f"unknown platform {platform!r}; one of: {', '.join(known)}"
         )
     if await queries.active_of_entity(session, entity.id) is not None:
         raise Conflict("The entity already has an accounting connection that is not disconnected")
+    if platform in DIRECT_PLATFORMS:
+        return await _connect_direct(session, providers, entity, platform)
     try:
         provider = await providers.for_partner(entity.partner_id)
     except NoProviderKey:
@@ -237,6 +241,33 @@ async def connect(
     return connection
 
 
+async def _connect_direct(
+    session: AsyncSession, providers: ProviderFactory, entity: Entity, platform: str
+) -> AccountingConnection:
+    """A connection to a platform reached directly (Smarty Accounting): ``pending_auth``
+    until the user gives their credentials at ``connection_url`` (``app.connections.smarty``);
+    no provider company, no partner API key needed."""
+    connection_id = uuid.uuid4()
+    connection = AccountingConnection(
+        id=connection_id,
+        entity_id=entity.id,
+        platform=platform,
+        status="pending_auth",
+        provider_company_id="",
+        connection_url=link_url(providers.settings, connection_id),
+        status_changed_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(connection)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "The entity already has an accounting connection that is not disconnected"
+        ) from None
+    return connection
+
+
 async def get(
     session: AsyncSession, entity_id: uuid.UUID, connection_id: uuid.UUID
 ) -> AccountingConnection:
@@ -258,7 +289,10 @@ async def disconnect(
     c = await get(session, entity.id, connection_id)
     if c.status == "disconnected":
         return c
-    if c.provider_connection_id:
+    if c.platform in DIRECT_PLATFORMS:
+        await forget_tokens(session, c.id)  # Smarty has no unlink: its tokens are dropped
+        providers.forget_smarty(c.id)
+    elif c.provider_connection_id:
         provider = await providers.for_partner(entity.partner_id)
         try:
             await provider.unlink_connection(c.provider_company_id, c.provider_connection_id)
