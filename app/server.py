@@ -99,9 +99,17 @@ def _provide_run_push() -> RunPush:
     return run_push
 
 
+async def _refresh_job_metrics(request: Any) -> None:
+    """The job queue gauges are read from the job store when ``/metrics`` is scraped."""
+    jobs = request.app.state.get("jobs")
+    if jobs is not None:
+        await jobs.refresh_metrics()
+
+
 class MetricsController(PrometheusController):
     path = "/metrics"
     openapi_config = None  # type: ignore[assignment]
+    before_request = _refresh_job_metrics
 
 
 #: Swagger UI's files, served by the service from the swagger-ui-bundle package, so that

@@ -15,7 +15,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from apscheduler import AsyncScheduler, ConflictPolicy, Schedule, SchedulerRole, current_job
+from apscheduler import (
+    AsyncScheduler,
+    ConflictPolicy,
+    JobReleased,
+    Schedule,
+    SchedulerRole,
+    current_job,
+)
 from apscheduler.datastores.memory import MemoryDataStore
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.eventbrokers.local import LocalEventBroker
@@ -29,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app import metrics
 from app.config import Settings
 from app.jobs.interface import JobContext, set_context
 from app.jobs.registry import TaskRegistry, registry
@@ -205,6 +213,15 @@ class Jobs:
                         max_running_jobs=spec.max_running_jobs,
                         misfire_grace_time=None,
                     )
+                identity = scheduler.identity
+                scheduler.subscribe(
+                    lambda e: (
+                        metrics.job_finished(e.task_id, e.outcome.name)
+                        if e.scheduler_id == identity
+                        else None
+                    ),
+                    {JobReleased},
+                )
                 if self.run_worker:
                     await scheduler.start_in_background()
                     await scheduler.add_schedule(
@@ -243,6 +260,13 @@ class Jobs:
     async def enqueue(self, task: str, **kwargs: Any) -> None:
         """Run ``task`` soon on some worker (kwargs must be plain values)."""
         await self.scheduler.add_job(task, kwargs=kwargs)
+        metrics.job_added(task)
+
+    async def refresh_metrics(self) -> None:
+        """Set the job queue gauges (queued, running, oldest due) from the job store: every
+        process's jobs where the store is shared (PostgreSQL), this process's on SQLite."""
+        if self._scheduler is not None:
+            metrics.refresh_jobs(await self._scheduler.get_jobs())
 
     async def request_webhook_drain(self) -> None:
         """Ask for the stored webhook events to be applied.

@@ -16,6 +16,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import webhooks
+from app import metrics
 from app.connections import health
 from app.connections import queries as connection_queries
 from app.connections.service import apply_provider_status, carry_over
@@ -74,7 +75,9 @@ async def apply_one(ctx: JobContext, event_id: uuid.UUID) -> bool:
         row.processed_at = dt.datetime.now(dt.UTC)
         row.outcome = outcome
         row.attempts += 1
+        received_at = row.received_at
         await session.commit()
+        metrics.webhook_applied(outcome, received_at)
         return True
 
 

@@ -16,6 +16,7 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 
 import webhooks
+from app import metrics
 from app.errors import ApiError
 from app.webhook_receiver.drain_requests import requester_for
 from app.webhook_receiver.secrets import secrets_for
@@ -28,12 +29,14 @@ MAX_BODY = 1024 * 1024
 async def _read_limited(request: Request[Any, Any, Any]) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        metrics.webhook_received("refused", "too_large")
         raise ApiError("Request body is larger than 1 MiB", 413)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
+            metrics.webhook_received("refused", "too_large")
             raise ApiError("Request body is larger than 1 MiB", 413)
         chunks.append(chunk)
     return b"".join(chunks)
@@ -50,11 +53,13 @@ async def _receive(
         )
     except webhooks.WebhookVerificationError as exc:
         log.warning("webhook rejected: %s (%s)", exc.reason, exc.detail)
+        metrics.webhook_received("refused", "signature")
         return Response({"error": {"message": "Unauthorized"}}, status_code=401)  # type: ignore[dict-item]
     try:
         event = webhooks.decode_event(body, message_id=verified.message_id)
     except webhooks.WebhookDecodeError as exc:
         log.warning("webhook malformed: %s", exc)
+        metrics.webhook_received("refused", "malformed")
         raise ApiError(f"Malformed webhook body: {exc}", 400) from None
     company_id = getattr(event, "company_id", None)
     for what, value, limit in (
@@ -66,6 +71,7 @@ async def _receive(
             # A signed delivery we can never store: 400 (the provider stops), not a 500 (the
             # provider retries for a day); said once in the log, without a traceback.
             log.warning("webhook refused: %s longer than %d characters", what, limit)
+            metrics.webhook_received("refused", "unstorable")
             raise ApiError(f"Malformed webhook: the {what} is longer than {limit} characters", 400)
     now = dt.datetime.now(dt.UTC)
     created = await writer_for(state.engine).insert(
@@ -81,6 +87,7 @@ async def _receive(
             "updated_at": now,
         }
     )
+    metrics.webhook_received("accepted" if created else "duplicate")
     if created:
         jobs = state.get("jobs")
         if jobs is not None:

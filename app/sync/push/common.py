@@ -15,6 +15,7 @@ import random
 import uuid
 from typing import Any
 
+from app import metrics
 from app.db.models import SyncedRecord
 from app.jobs import JobContext
 
@@ -109,3 +110,4 @@ def _set_error(
         )
     else:
         record.next_attempt_at = None
+    metrics.push_failed(record.object_type, record.next_attempt_at is not None)

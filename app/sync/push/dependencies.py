@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync_rules as rules
+from app import metrics
 from app.connections import queries as connection_queries
 from app.db.models import (
     AccountingConnection,
@@ -203,6 +204,7 @@ async def _adopt(
     if attempt is not None:
         attempt.outcome, attempt.finished_at = "done", now()
     bound.sync_status, bound.errors, bound.push_operation_key = "done", None, None
+    metrics.push_done(bound.object_type, bound.object_updated_at or bound.created_at)
     bound.next_attempt_at, bound.push_phase = None, None
     bound.provider_object_id = bound.platform_object_id = provider_id
     bound.provider_updated_at = bound.platform_updated_at = now()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import sync_rules as rules
+from app import metrics
 from app.db.models import (
     AccountingConnection,
     Entity,
@@ -253,6 +254,7 @@ async def _succeeded(
         and record.pushed_version is not None
         and record.object_updated_at > record.pushed_version
     )
+    metrics.push_done(record.object_type, record.object_updated_at or record.created_at)
     record.sync_status = "done"
     if changed:  # the document changed while this push was in flight: push it as an update
         record.sync_status = "pending"

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import metrics
 from app.connections import queries as connection_queries
 from app.db.models import SyncedRecord
 from app.jobs import JobContext
@@ -95,6 +96,7 @@ async def _run_push(ctx: JobContext, record_id: uuid.UUID, manual: bool) -> floa
             _set_error(ctx, record, f"The accounting connection is {connection.status}", [], False)
             await session.commit()
             return None
+        metrics.push_attempt(record.object_type, manual)
         provider = _Committing(real_provider, session)
         try:
             if record.object_type in DOC_TYPES:
