@@ -74,6 +74,15 @@ class ProviderFactory:
             **self._smarty_options,  # type: ignore[arg-type]
         )
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared HTTP client (connecting a Smarty user calls Smarty's OAuth with it)."""
+        return self._http
+
+    def forget_smarty(self, connection_id: uuid.UUID) -> None:
+        """Drop the cached provider of a connection (its organisation or tokens changed)."""
+        self._smarty.pop(connection_id, None)
+
     def for_smarty_connection(self, connection: Any) -> SmartyProvider:
         """The Smarty provider of one connection (cached: its token is reused)."""
         provider = self._smarty.get(connection.id)

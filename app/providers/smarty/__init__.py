@@ -18,7 +18,7 @@ from app.providers.smarty.client import (
     tokens_from,
 )
 from app.providers.smarty.provider import MAX_PAGE_SIZE, PLATFORM, SmartyProvider, to_codat
-from app.providers.smarty.tokens import DbTokenStore, load_tokens, store_tokens
+from app.providers.smarty.tokens import DbTokenStore, forget_tokens, load_tokens, store_tokens
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -30,6 +30,7 @@ __all__ = [
     "SmartyProvider",
     "TokenSet",
     "TokenStore",
+    "forget_tokens",
     "load_tokens",
     "oauth_call",
     "store_tokens",

@@ -50,6 +50,16 @@ async def load_tokens(
     return msgspec.json.decode(box.decrypt(row.secret_encrypted), type=TokenSet)
 
 
+async def forget_tokens(session: AsyncSession, connection_id: uuid.UUID) -> None:
+    """Drop the connection's tokens (disconnected), in the caller's transaction."""
+    row = await session.scalar(
+        select(ProviderCredential).where(ProviderCredential.connection_id == connection_id)
+    )
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
 class DbTokenStore:
     """:class:`~app.providers.smarty.client.TokenStore` of one connection: each call in a
     transaction of its own. ``refused`` forgets the tokens and marks the connection
