@@ -1,8 +1,11 @@
-"""Codat's published example data, one company per platform (``sandbox/data/codat/``).
+"""The example companies, one per platform: Codat's published example data
+(``sandbox/data/codat/``) plus a generated layer (``sandbox/supplement.py``).
 
-Loaded from the package's own copy (never from /work/shared at run time). Records keep every
-original field; items are derived from invoice and bill lines' ``itemRef`` because Codat
-publishes no item examples.
+Loaded from the package's own copy (never from /work/shared at run time). Published records
+keep every original field; items are derived from invoice and bill lines' ``itemRef`` because
+Codat publishes no item examples. The generated layer (a chart of accounts, tax rates,
+customers and suppliers of the platform's country, every id starting ``gen-``) is appended
+after the published records of each type.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from sandbox.supplement import generated_records
 
 DATA_DIR = Path(__file__).parent / "data" / "codat"
 READ_TYPES = ("accounts", "taxRates", "customers", "suppliers", "invoices", "bills")
@@ -32,15 +37,23 @@ def _load_raw(folder: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def load_examples(folder: str) -> dict[str, list[dict[str, Any]]]:
-    """A fresh deep copy of one platform's example records by data type.
+@functools.cache
+def _load_company(folder: str) -> dict[str, list[dict[str, Any]]]:
+    published = _load_raw(folder)
+    extra = generated_records(folder, published)
+    return {t: [*records, *extra.get(t, ())] for t, records in published.items()}
+
+
+def load_examples(folder: str, *, generated: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """A fresh deep copy of one platform's example company by data type: Codat's published
+    records, then (unless ``generated`` is false) the generated layer's.
 
     Keys: ``accounts, taxRates, customers, suppliers, invoices, bills, items``.
     Raises FileNotFoundError when the folder does not exist.
     """
     if not (DATA_DIR / folder).is_dir():
         raise FileNotFoundError(f"no example data for {folder!r}")
-    return copy.deepcopy(_load_raw(folder))
+    return copy.deepcopy(_load_company(folder) if generated else _load_raw(folder))
 
 
 def derive_items(

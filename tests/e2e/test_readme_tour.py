@@ -2,7 +2,9 @@
 with curl" is run by bash against ``acctsync serve``, in a folder of its own. The test changes
 only what the tour tells a reader to change: the service's address (a free port here) and the
 browser step (open the link, press Authorize). Any answer other than 2xx, or a missing id,
-fails the run; at the end the bill must have reached the sandbox's Xero."""
+fails the run; at the end the bill must have reached the sandbox's Xero, coded as the tour
+says (an expense account, 20% VAT), against the supplier Xero already had (the tour's
+counterpart matched by the pull), with no supplier created there."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
+from sandbox.examples import load_examples
+from sandbox.supplement import is_generated
 from tests.unit.test_serve_lifecycle import _free_port, _start, _stop, _wait_live
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +42,20 @@ BROWSER = """URL=$(curl -s $B/v1/accounting_connections/$C -H "$H" -H "$EH" | jq
 ACTION=$(curl -sL "$URL" | grep -o "action='[^']*/authorize'" | cut -d"'" -f2)
 curl -s -o /dev/null -X POST "$ACTION"
 """
-#: After the tour: the bill is pushed (its synced record done) within a minute.
+#: After the tour: the bill is pushed (its synced record done) within a minute; prints the
+#: ids the test checks in the sandbox.
 PUSHED = """
 for _ in $(seq 60); do
   S=$(command curl -s "$B/v1/accounting_synced_records?object_type=bill&object_id=$P" \\
     -H "$H" -H "$EH" | command jq -r '.data[0].sync_status')
-  [ "$S" = done ] && exit 0
+  if [ "$S" = done ]; then
+    BILL=$(command curl -s "$B/v1/accounting_synced_records?object_type=bill&object_id=$P" \\
+      -H "$H" -H "$EH" | command jq -r '.data[0].provider_object_id')
+    VENDOR=$(command curl -s "$B/v1/accounting_synced_records?object_type=vendor&object_id=$V" \\
+      -H "$H" -H "$EH" | command jq -r '.data[0].provider_object_id')
+    echo "PUSHED bill=$BILL vendor=$VENDOR account=$L rate=$R"
+    exit 0
+  fi
   sleep 1
 done
 command curl -s "$B/v1/accounting_synced_records?object_type=bill&object_id=$P" -H "$H" -H "$EH" >&2
@@ -75,6 +88,32 @@ def script(port: int) -> str:
     return PRELUDE + "\n".join(lines) + "\n" + PUSHED
 
 
+def check_sandbox(base: str, pushed: dict[str, str]) -> None:
+    """The bill as the sandbox's Xero holds it: against the matched supplier, 20% VAT on an
+    expense account; the company's suppliers are the example's, none added."""
+    with httpx.Client(base_url=base, headers={"Authorization": "Basic c2FuZGJveA=="}) as http:
+        companies = http.get("/companies", params={"pageSize": 5000}).json()["results"]
+        for company in companies:
+            bill = http.get(f"/companies/{company['id']}/data/bills/{pushed['bill']}")
+            if bill.status_code == 200:
+                break
+        else:
+            raise AssertionError(f"bill {pushed['bill']} not in the sandbox")
+        bill = bill.json()
+        assert bill["supplierRef"]["id"] == pushed["vendor"], bill
+        (line,) = bill["lineItems"]
+        assert line["taxRateRef"]["id"] == "gen-INPUT2", line
+        account = http.get(f"/companies/{company['id']}/data/accounts/{line['accountRef']['id']}")
+        assert (account.json()["name"], account.json()["type"]) == (
+            "Printing & Stationery",
+            "Expense",
+        )
+        suppliers = http.get(
+            f"/companies/{company['id']}/data/suppliers", params={"pageSize": 5000}
+        ).json()
+        assert suppliers["totalResults"] == len(load_examples("xero")["suppliers"])
+
+
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     port = _free_port()
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))  # the tour runs .venv/bin/acctsync
@@ -94,5 +133,10 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
             timeout=240,
         )
         assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-5000:])
+        pushed = dict(part.split("=", 1) for part in run.stdout.split("PUSHED ", 1)[1].split())
+        assert pushed["rate"] == "2000"
+        # the pull matched the tour's supplier to the (generated) one in Xero's books
+        assert is_generated(pushed["vendor"]), pushed
+        check_sandbox(f"http://127.0.0.1:{port}/sandbox", pushed)
     finally:
         _stop(server, signal.SIGTERM)
