@@ -232,6 +232,20 @@ class Company(UtcStruct):
     data_connections: list[Connection] = msgspec.field(default_factory=list)
 
 
+class CompanyInfo(UtcStruct):
+    """What the accounting system says about the company (Codat ``CompanyInfo``,
+    ``GET /companies/{id}/data/info``). ``base_currency`` (ISO 4217) is the currency the
+    company keeps its books in: item prices and balances without a currency of their own are in
+    it; None when the platform does not say."""
+
+    company_name: str | None = None
+    company_legal_name: str | None = None
+    base_currency: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    created_date: datetime | None = None
+
+
 class ValidationItem(CamelStruct):
     """One validation message (Codat: ``validationItem``: ``{itemId, message, validatorName}``)."""
 
@@ -527,6 +541,11 @@ class AccountingProvider(Protocol):
 
     async def get_company(self, company_id: str) -> Company:
         """A company with its connections."""
+        ...
+
+    async def get_company_info(self, company_id: str) -> CompanyInfo:
+        """What the accounting system says about the company, its base currency above all
+        (:class:`ProviderNotFound` until a connection has read it)."""
         ...
 
     async def create_connection(

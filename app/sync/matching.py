@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from app.connections import queries as connection_queries
 from app.counterparts import queries as counterpart_queries
 from app.db.models import AccountingConnection, Product, SyncedRecord
 from app.ledger import queries as ledger_queries
+from app.measure_units import service as unit_service
 from app.products import queries as product_queries
 from app.synced_records import queries as synced_queries
 
@@ -286,14 +287,22 @@ def _apply_match(
         )
 
 
-def _price(item: Any, currency: str) -> int | None:
+def _price(item: Any, currency: str | None) -> int | None:
+    """The item's unit price in minor units of ``currency`` (the accounting company's base
+    currency: Codat items carry no currency of their own); None without a price or a currency
+    (an amount whose currency nobody can name is not kept)."""
     details = item.invoice_item or item.bill_item
-    if details is None or details.unit_price is None:
+    if details is None or details.unit_price is None or currency is None:
         return None
     exponent = get_currency_precision(currency)
     return max(
         0, int((Decimal(details.unit_price) * 10**exponent).quantize(Decimal(1), ROUND_HALF_UP))
     )
+
+
+def _known_currency(code: str | None) -> str | None:
+    """``code`` if it is an ISO 4217 currency with a known minor unit, else None."""
+    return code if code and code in list_currencies() else None
 
 
 async def _match_items(
@@ -318,12 +327,20 @@ async def _match_items(
         if ref is not None and ref.id
     }
     accounts = await ledger_queries.by_provider_ids(session, connection.id, sorted(account_refs))
+    # A created product keeps its item's price in the accounting company's base currency
+    # (Codat company info, read by the pull), not relabelled with the entity's: it prices
+    # invoices in that currency; none when the company's currency is unknown.
+    currency = _known_currency(connection.base_currency)
+    unit_id: uuid.UUID | None = None
     for record, match in zip(todo, results, strict=True):
         if match.outcome == "unmatched":
-            # Monite: an item that matches no product creates one, in the entity's currency,
-            # with the item's ledger account when it has one we pulled.
+            # Monite: an item that matches no product creates one, with the item's ledger
+            # account when it has one we pulled, in the pull's stub measure unit.
             details = record.invoice_item or record.bill_item
             ref = details.account_ref.id if details and details.account_ref else None
+            if unit_id is None:
+                unit_id = await unit_service.stub_unit(session, entity.id, writes.now)
+            price = _price(record, currency)
             product_id = uuid.uuid4()
             writes.products.append(
                 {
@@ -334,10 +351,11 @@ async def _match_items(
                     "name": (record.name or record.code or record.id)[:100],
                     "type": "service" if (record.type or "").lower() == "service" else "product",
                     "description": details.description if details else None,
-                    "price_value": _price(record, entity.currency),
-                    "price_currency": entity.currency,
+                    "price_value": price,
+                    "price_currency": currency if price is not None else None,
                     "external_reference": record.code,
                     "ledger_account_id": accounts.get(ref) if ref else None,
+                    "measure_unit_id": unit_id,
                 }
             )
             match = matching.Match(

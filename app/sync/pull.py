@@ -330,6 +330,8 @@ async def _pull(
         raise
     wanted = [d for d in DATA_TYPES if data_types is None or d in data_types]
     started = dt.datetime.now(dt.UTC)
+    if "items" in wanted:
+        await read_base_currency(ctx, connection, provider)
     matcher = PullMatcher(connection)
     results: dict[str, int | str] = {}
     for data_type in wanted:
@@ -389,6 +391,28 @@ async def _pull(
                 fresh.last_pull = started
                 await session.commit()
     return results
+
+
+async def read_base_currency(
+    ctx: JobContext, connection: AccountingConnection, provider: Any
+) -> None:
+    """The accounting company's base currency (``CompanyInfo.base_currency``) onto the
+    connection (row and ``connection``), before items are pulled: the products a pull creates
+    keep their items' prices in it (`app.sync.matching`). A failed read keeps the currency last
+    read (logged; the pull goes on)."""
+    try:
+        info = await provider.get_company_info(connection.provider_company_id)
+    except ProviderError as exc:
+        log.warning("pull %s: company info not read: %s", connection.id, exc)
+        return
+    if info.base_currency is None or info.base_currency == connection.base_currency:
+        return
+    async with ctx.sessionmaker() as session:
+        fresh = await connection_queries.by_id(session, connection.id)
+        if fresh is not None:
+            fresh.base_currency = info.base_currency
+            await session.commit()
+    connection.base_currency = info.base_currency
 
 
 async def _note(

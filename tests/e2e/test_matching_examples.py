@@ -4,8 +4,9 @@ real books differ from the platform (legal form, case, a moved city, duplicate n
 Monite: customers match counterparts with ``is_customer``, suppliers those with ``is_vendor``;
 a match writes a ``customer`` / ``vendor`` synced record with the provider's and platform's
 ids; several candidates give a synced record in ``error`` with the candidates and their scores;
-no match creates nothing. Items match products by name; an unmatched item creates a product in
-the entity's currency (with the item's ledger account when it carries one that was pulled);
+no match creates nothing. Items match products by name; an unmatched item creates a product
+priced in the accounting company's base currency (with the item's ledger account when it
+carries one that was pulled, in the pull's stub measure unit);
 several matching products give an ``error`` record and link nothing.
 """
 
@@ -272,8 +273,9 @@ async def test_items_ambiguous_products_and_an_item_with_its_ledger_account(
     support = got["f8fb7e00-5e5d-466c-aef0-15861f73d04f"]
     made = (await products(world, entity))[support["object_id"]]
     assert made["name"] == "Desktop/network support via email & phone"
-    # Its bill line's unit price, 4000, in minor units of the entity's currency.
-    assert made["price"] == {"currency": "EUR", "value": 400000}
+    # Its bill line's unit price, 4000, in minor units of the Xero company's base currency
+    # (GBP, from its company info), not relabelled with the entity's EUR.
+    assert made["price"] == {"currency": "GBP", "value": 400000}
     assert len(await products(world, entity)) == 4  # three of ours and the created one
 
     # A new item whose ledger account is in the chart of accounts: created with that account.
@@ -320,7 +322,8 @@ async def test_items_ambiguous_products_and_an_item_with_its_ledger_account(
             select(LedgerAccount).where(LedgerAccount.provider_id == "acc-200")
         )
     assert new["ledger_account_id"] == str(account.id)
-    assert new["price"] == {"currency": "EUR", "value": 9550}
+    assert new["price"] == {"currency": "GBP", "value": 9550}
+    assert new["measure_unit_id"] == made["measure_unit_id"] is not None  # the pull's stub
     assert new["type"] == "service"
     # The earlier decisions stand: nothing re-created, the ambiguous item still links nothing.
     assert len(await products(world, entity)) == 5

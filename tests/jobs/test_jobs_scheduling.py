@@ -22,7 +22,7 @@ from app import tasks
 from app.db.models import AccountingConnection, Entity, Partner, PullCursor, WebhookEvent
 from app.jobs import Jobs
 from app.jobs.runner import pull_start_time
-from app.providers import ProviderError
+from app.providers import CompanyInfo, ProviderError
 from app.providers.base import ProviderRejected, ProviderUnavailable
 from app.providers.factory import NoProviderKey
 from app.sync.queries import lease
@@ -40,6 +40,9 @@ class FakeProvider:
         self.delay = 0.0
         self.running = 0
         self.max_running = 0
+
+    async def get_company_info(self, company_id: str) -> CompanyInfo:
+        return CompanyInfo(base_currency="GBP")
 
     async def get_page(self, company_id: str, data_type: str, **_: Any) -> Any:
         self.running += 1

@@ -50,6 +50,7 @@ import msgspec
 from app.providers.base import (
     PUSH_DATA_TYPES,
     Company,
+    CompanyInfo,
     Connection,
     DataStatus,
     ErrorMessage,
@@ -300,6 +301,15 @@ class CodatClient:
         """``GET /companies/{companyId}`` -> :class:`Company`; 404 -> ``ProviderNotFound``."""
         path = f"/companies/{_seg(company_id)}"
         return self._decode(Company, await self._send("GET", path), "GET", path)
+
+    async def get_company_info(self, company_id: str) -> CompanyInfo:
+        """``GET /companies/{companyId}/data/info`` -> :class:`CompanyInfo` (``baseCurrency``
+        upper-cased, None when empty); 404 -> ``ProviderNotFound``."""
+        path = f"/companies/{_seg(company_id)}/data/info"
+        info = self._decode(CompanyInfo, await self._send("GET", path), "GET", path)
+        currency = (info.base_currency or "").strip().upper()
+        info.base_currency = currency if len(currency) == 3 and currency.isalpha() else None
+        return info
 
     async def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
