@@ -36,6 +36,8 @@ from app.jobs import JobContext
 from app.providers import ProviderError, ProviderNotFound
 from app.providers.factory import NoProviderKey
 from app.sync import queries
+from app.sync.providers import provider_flag, provider_for_connection
+from app.sync.unchanged import drop_unchanged
 
 log = logging.getLogger("acctsync.pull")
 PAGE_SIZE = 5000
@@ -225,15 +227,22 @@ async def pull_data_type(
                 pending = fetch(page_no, since)
             # One transaction per page: its records, their matching and the cursor.
             async with ctx.sessionmaker() as session:
+                read, raws = records, page.raw
+                if records and not provider_flag(provider, "supports_modified_since"):
+                    # every page is read again: unchanged records cost no write (`unchanged`)
+                    row_of = {"accounts": account_row, "taxRates": tax_rate_row}.get(data_type)
+                    records, raws = await drop_unchanged(
+                        session, connection.id, data_type, records, raws, row_of
+                    )
                 if records:
-                    await _store_page(session, connection.id, data_type, records, page.raw)
+                    await _store_page(session, connection.id, data_type, records, raws)
                     if after_page is not None:
                         await after_page(session, data_type, records)
                 if restart:
                     row = await queries.cursor(session, connection.id, data_type)
                     row.modified_since = newest
                 await session.commit()
-            count += len(records)
+            count += len(read)
             if stats is not None:
                 stats.changed += sum(
                     1
@@ -318,7 +327,7 @@ async def _pull(
 
     connection_id = connection.id
     try:
-        provider = await ctx.provider_for(partner_id)
+        provider = await provider_for_connection(ctx, partner_id, connection)
     except NoProviderKey:
         await _note(
             ctx,
