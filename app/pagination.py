@@ -121,7 +121,9 @@ class Paginator:
             stmt = stmt.order_by(sort_col.asc(), id_col.asc())
         else:
             stmt = stmt.order_by(sort_col.desc(), id_col.desc())
-        rows = list((await session.execute(stmt.limit(limit + 1))).scalars().all())
+        result = await session.execute(stmt.limit(limit + 1))
+        # One ORM entity per row, or (a statement of columns) the Core rows themselves.
+        rows = list(result.scalars().all() if len(result.keys()) == 1 else result.all())
         more = len(rows) > limit
         rows = rows[:limit]
         if not forward:

@@ -5,6 +5,8 @@ prints one JSON line of figures. ``pull``: a fresh database, an entity with the 
 ``--names`` (1,000 by default, resembling some of the company's contacts), then the real
 ``app.sync.pull.pull`` over HTTP, then a second, unchanged pull counting provider requests.
 ``floor``: the same pages fetched, decoded with msgspec and bulk-inserted, nothing else.
+``floor-local`` (SQLite): the pages fetched first, then only decoding + stdlib ``sqlite3``
+``executemany`` upserts timed, one transaction per page (no HTTP, no SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -219,15 +221,96 @@ async def run_floor(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def run_floor_local(args: argparse.Namespace) -> dict[str, Any]:
+    """The issue-17 floor, no HTTP in the clock: every page is fetched first (untimed, kept as
+    bytes), then timed: decoded with the service's own decoder
+    (``app.providers.codat.records.decode_page``) and upserted into ``pulled_records`` of a
+    fresh, migrated WAL database with the stdlib ``sqlite3`` ``executemany``, one transaction
+    per page. SQLite only."""
+    import sqlite3
+
+    from app.providers.codat.records import decode_page
+
+    url = await _fresh_database("sqlite")
+    world, connection_id = await _world(url, args.company, [])
+    await world.engine.dispose()
+    bodies: list[tuple[str, bytes]] = []
+    async with make_http_client() as http:
+        for data_type in DATA_TYPES:
+            page_no = 1
+            while True:
+                response = await http.get(
+                    f"{args.base}/companies/{args.company}/data/{data_type}",
+                    params={"page": page_no, "pageSize": 5000},
+                    headers={"Authorization": "Basic c2FuZGJveA=="},
+                )
+                response.raise_for_status()
+                bodies.append((data_type, response.content))
+                total = response.json()["totalResults"]
+                if page_no * 5000 >= total:
+                    break
+                page_no += 1
+    path = url.split("///", 1)[1]
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    sql = (
+        "INSERT INTO pulled_records (id, created_at, updated_at, connection_id, data_type, "
+        "provider_id, name, raw, is_deleted, provider_modified_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (connection_id, data_type, provider_id) DO UPDATE SET "
+        "name = excluded.name, raw = excluded.raw, is_deleted = excluded.is_deleted, "
+        "provider_modified_at = excluded.provider_modified_at, updated_at = excluded.updated_at"
+    )
+    connection = connection_id.bytes
+
+    def stamp(value: dt.datetime | None) -> str | None:
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if value else None
+
+    started = time.perf_counter()
+    records = 0
+    for data_type, body in bodies:
+        page = decode_page(data_type, body)
+        now = stamp(dt.datetime.now(dt.UTC))
+        rows = [
+            (
+                uuid.uuid4().bytes,
+                now,
+                now,
+                connection,
+                data_type,
+                r.id,
+                pull_module._record_name(data_type, r),
+                bytes(raw),
+                pull_module._is_deleted(r),
+                stamp(r.modified_date),
+            )
+            for r, raw in zip(page.records, page.raw, strict=True)
+        ]
+        with con:
+            con.executemany(sql, rows)
+        records += len(rows)
+    wall = time.perf_counter() - started
+    con.close()
+    return {
+        "mode": "floor-local",
+        "db": "sqlite",
+        "records": records,
+        "wall_s": round(wall, 2),
+        "records_per_s": round(records / wall),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("pull", "floor"))
+    parser.add_argument("mode", choices=("pull", "floor", "floor-local"))
     parser.add_argument("--db", required=True, help="'sqlite' or a postgresql+psycopg:// URL")
     parser.add_argument("--base", required=True)
     parser.add_argument("--company", required=True)
     parser.add_argument("--names")
     args = parser.parse_args()
-    run = run_pull if args.mode == "pull" else run_floor
+    run = {"pull": run_pull, "floor": run_floor, "floor-local": run_floor_local}[args.mode]
     print(json.dumps(asyncio.run(run(args)), default=str))
 
 

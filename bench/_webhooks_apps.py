@@ -1,6 +1,7 @@
 """The two ASGI apps the webhook bench serves with uvicorn (``--factory``).
 
 ``service_app``: the real service (``app.runtime.build_service_app``) from ``ACCTSYNC_*``.
+``anchor_app``: the anchor of issue 17: one connection, commit per request, raw driver.
 ``bare_app``: one Litestar route that reads the body and does the same single
 ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` into ``webhook_events`` on the same engine
 type, with no verification, parsing or middleware: the floor the receiver is compared to.
@@ -8,6 +9,7 @@ type, with no verification, parsing or middleware: the floor the receiver is com
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -127,3 +129,68 @@ def bare_batched_app() -> Litestar:
             await engine.dispose()
 
     return Litestar(route_handlers=[bare], lifespan=[dispose], openapi_config=None)
+
+
+def anchor_app() -> Litestar:
+    """``POST /bare``: the issue-17 anchor. Read the body and insert one ``webhook_events``
+    row on ONE database connection, committing every request (an asyncio lock orders the
+    requests on it), straight on the driver: aiosqlite (WAL, ``synchronous=NORMAL`` as the
+    service) or one psycopg 3 async connection. No verification, parsing, ORM or middleware."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["ACCTSYNC_DATABASE_URL"])
+    is_sqlite = url.get_backend_name() == "sqlite"
+    p = "?" if is_sqlite else "%s"
+    sql = (
+        "INSERT INTO webhook_events (id, message_id, partner_id, event_type, company_id, body, "
+        "received_at, attempts, created_at, updated_at) "
+        f"VALUES ({', '.join([p] * 10)}) ON CONFLICT (message_id) DO NOTHING RETURNING id"
+    )
+    state: dict[str, Any] = {}
+    lock = asyncio.Lock()
+
+    @post("/bare", status_code=200)
+    async def bare(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+        body = await request.body()
+        now = dt.datetime.now(dt.UTC)
+        stamp: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if is_sqlite else now
+        key = uuid.uuid4()
+        params = (
+            key.bytes if is_sqlite else key,
+            request.headers.get("webhook-id") or uuid.uuid4().hex,
+            None,
+            "bills.write.successful",
+            None,
+            body,
+            stamp,
+            0,
+            stamp,
+            stamp,
+        )
+        conn = state["conn"]
+        async with lock:
+            cursor = await conn.execute(sql, params)
+            created = await cursor.fetchone() is not None
+            await conn.commit()
+        return Response({"status": "accepted" if created else "duplicate"}, status_code=200)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if is_sqlite:
+            import aiosqlite
+
+            conn = await aiosqlite.connect(url.database)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
+                await conn.execute(f"PRAGMA {pragma}")
+        else:
+            import psycopg
+
+            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            conn = await psycopg.AsyncConnection.connect(dsn)
+        state["conn"] = conn
+        try:
+            yield
+        finally:
+            await conn.close()
+
+    return Litestar(route_handlers=[bare], lifespan=[lifespan], openapi_config=None)

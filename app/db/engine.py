@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db import sqlite_cursor
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -35,6 +37,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        sqlite_cursor.install()  # one aiosqlite thread hop per statement, not four
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)

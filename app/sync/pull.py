@@ -35,7 +35,7 @@ from app.db.models import AccountingConnection
 from app.jobs import JobContext
 from app.providers import ProviderError, ProviderNotFound
 from app.providers.factory import NoProviderKey
-from app.sync import queries
+from app.sync import ingest_memory, queries
 from app.sync.providers import provider_flag, provider_for_connection
 from app.sync.unchanged import drop_unchanged
 
@@ -314,7 +314,11 @@ async def pull(
                 data_types=list(data_types) if data_types else None,
             )
             return {}
-        return await _pull(ctx, connection, entity.partner_id, data_types)
+        # Fewer, larger garbage collections while pages are stored; memory handed back after.
+        with ingest_memory.pull_gc():
+            results = await _pull(ctx, connection, entity.partner_id, data_types)
+    ingest_memory.release_memory(sum(v for v in results.values() if isinstance(v, int)))
+    return results
 
 
 async def _pull(

@@ -1,0 +1,100 @@
+"""One thread hop per statement on SQLite (aiosqlite).
+
+aiosqlite runs every call on the connection's own thread; SQLAlchemy's adapter makes four
+such calls for each statement (``cursor()``, ``execute``, ``fetchall``, ``close``), each a
+queue put, a thread wake-up and a wake-up of the event loop: on a 2-core machine those hops,
+not SQLite, were most of a read's cost (issue 17). :func:`install` replaces the adapter's
+cursor with one that runs the same four ``sqlite3`` calls in a single hop, with the same
+results, errors (translated by the adapter as before) and transaction behaviour (the same
+``sqlite3`` connection and its implicit ``BEGIN`` before DML). Server-side cursors are
+unchanged.
+
+It relies on the same aiosqlite internals that SQLAlchemy's adapter itself uses
+(``Connection._execute`` queues a call on the connection's thread; ``Connection._conn`` is
+the ``sqlite3`` connection), checked when installed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import Any
+
+from sqlalchemy.dialects.sqlite import aiosqlite as sa_aiosqlite
+
+_installed = False
+
+
+def _execute(
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int | None, int]:
+    """On the connection's thread: run, fetch everything, close. ``(description, rows,
+    lastrowid, rowcount)``."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        if cursor.description:
+            return cursor.description, cursor.fetchall(), None, -1
+        return None, None, cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(sa_aiosqlite.AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, each ``execute``/``executemany`` in one thread hop."""
+
+    __slots__ = ()
+
+    def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        try:
+            description, rows, lastrowid, rowcount = self.await_(
+                self._connection._execute(  # type: ignore[attr-defined]
+                    _execute,
+                    self._connection._conn,  # type: ignore[attr-defined]
+                    operation,
+                    parameters,
+                    many,
+                )
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = description
+        if description:
+            self.lastrowid = self.rowcount = -1
+            self._rows = deque(rows or ())
+        else:
+            self.lastrowid = lastrowid
+            self.rowcount = rowcount
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._run(operation, seq_of_parameters, many=True)
+
+
+def install() -> None:
+    """Make SQLAlchemy's aiosqlite connections hand out :class:`OneHopCursor` (idempotent;
+    a no-op when aiosqlite lacks the internals it needs)."""
+    global _installed
+    if _installed:
+        return
+    import aiosqlite
+
+    if not hasattr(aiosqlite.Connection, "_execute"):
+        return
+    connection_cls = sa_aiosqlite.AsyncAdapt_aiosqlite_connection
+    original = connection_cls.cursor
+
+    def cursor(self: Any, server_side: bool = False) -> Any:
+        if server_side:
+            return original(self, server_side)
+        return OneHopCursor(self)
+
+    connection_cls.cursor = cursor  # type: ignore[method-assign]
+    _installed = True

@@ -1,0 +1,37 @@
+"""The one-hop aiosqlite cursor (app.db.sqlite_cursor) behaves as SQLAlchemy's own: rows,
+rowcount, lastrowid, executemany, errors, and transactions rolled back."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app.db import sqlite_cursor
+from app.db.engine import create_engine
+
+
+async def test_one_hop_cursor(tmp_path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    try:
+        async with engine.begin() as conn:
+            raw = await conn.get_raw_connection()
+            assert isinstance(raw.cursor(), sqlite_cursor.OneHopCursor)
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+            inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            assert inserted.rowcount == 1
+            assert inserted.lastrowid == 1
+            await conn.execute(text("INSERT INTO t (name) VALUES (:n)"), [{"n": "b"}, {"n": "c"}])
+            updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+            assert updated.rowcount == 2
+            rows = (await conn.execute(text("SELECT id, name FROM t ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "a"), (2, "b!"), (3, "c!")]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t (name) VALUES ('z')"))
+                await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        async with engine.connect() as conn:  # the failed transaction left nothing
+            names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
+            assert names == ["a", "b!", "c!"]
+    finally:
+        await engine.dispose()
