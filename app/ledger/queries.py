@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AccountingConnection, AccountingTaxRate, LedgerAccount
@@ -58,15 +58,19 @@ async def of_connection(
     return list(accounts), list(rates)
 
 
-def accounts_stmt(connection_id: uuid.UUID) -> Select[tuple[LedgerAccount]]:
-    """Live (not deleted) ledger accounts of a connection."""
+def accounts_stmt(connection_id: uuid.UUID | None) -> Select[tuple[LedgerAccount]]:
+    """Live (not deleted) ledger accounts of a connection (none without one)."""
+    if connection_id is None:
+        return select(LedgerAccount).where(false())
     return select(LedgerAccount).where(
         LedgerAccount.connection_id == connection_id, LedgerAccount.is_deleted.is_(False)
     )
 
 
-def tax_rates_stmt(connection_id: uuid.UUID) -> Select[tuple[AccountingTaxRate]]:
-    """Live tax rates of a connection."""
+def tax_rates_stmt(connection_id: uuid.UUID | None) -> Select[tuple[AccountingTaxRate]]:
+    """Live tax rates of a connection (none without one)."""
+    if connection_id is None:
+        return select(AccountingTaxRate).where(false())
     return select(AccountingTaxRate).where(
         AccountingTaxRate.connection_id == connection_id, AccountingTaxRate.is_deleted.is_(False)
     )

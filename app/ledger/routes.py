@@ -1,5 +1,6 @@
 """``/v1/ledger_accounts`` and ``/v1/accounting_tax_rates``: what was pulled for the entity's
-current connection (read-only; Monite: tax rates and ledger accounts are never created here)."""
+current connection (read-only; Monite: tax rates and ledger accounts are never created here);
+between two connections, the last one's, none usable (:func:`listed_connection`)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
 
 
-def account_out(a: LedgerAccount) -> LedgerAccountOut:
+def account_out(a: LedgerAccount, connected: bool = True) -> LedgerAccountOut:
+    """The API shape; ``connected`` false for a row of a disconnected connection (shown, never
+    usable)."""
     return LedgerAccountOut(
         id=a.id,
         name=a.name,
         status=service.display_status(a) or "Unknown",
-        is_usable=service.is_usable(a),
+        is_usable=connected and service.is_usable(a),
         is_bank_account=a.is_bank_account,
         type=a.type,
         subtype=a.subtype,
@@ -35,13 +38,14 @@ def account_out(a: LedgerAccount) -> LedgerAccountOut:
     )
 
 
-def tax_rate_out(t: AccountingTaxRate) -> TaxRateOut:
+def tax_rate_out(t: AccountingTaxRate, connected: bool = True) -> TaxRateOut:
+    """The API shape; ``connected`` as for :func:`account_out`."""
     return TaxRateOut(
         id=t.id,
         name=t.name,
         code=t.code,
         status=service.display_status(t),
-        is_usable=service.is_usable(t),
+        is_usable=connected and service.is_usable(t),
         effective_tax_rate=t.effective_tax_rate,
         total_tax_rate=t.total_tax_rate,
         components=[TaxComponentOut(**c) for c in t.components] if t.components else None,
@@ -60,6 +64,29 @@ async def current_connection(session: AsyncSession, entity: Entity) -> Accountin
     return connection
 
 
+async def listed_connection(
+    session: AsyncSession, entity: Entity
+) -> tuple[AccountingConnection | None, bool]:
+    """The connection whose ledger accounts and tax rates the lists show, and whether it is
+    the entity's active one.
+
+    Between two connections (the last one disconnected, none active yet) the lists show the
+    last connection's rows, each ``is_usable: false``: the ids a partner coded with stay
+    readable, and nothing can be coded with them until a connection is active again
+    (reconnecting the same company keeps the ids and makes them usable). An entity that never
+    connected gets an empty list.
+    """
+    active = await connection_queries.active_of_entity(session, entity.id)
+    if active is not None:
+        return active, True
+    return await connection_queries.latest_of_entity(session, entity.id, "disconnected"), False
+
+
+async def _connected(session: AsyncSession, connection_id: uuid.UUID) -> bool:
+    connection = await session.get(AccountingConnection, connection_id)
+    return connection is not None and connection.status != "disconnected"
+
+
 class LedgerAccountController(Controller):
     path = "/v1/ledger_accounts"
     tags = ["ledger accounts"]
@@ -75,19 +102,21 @@ class LedgerAccountController(Controller):
         sort: Literal["name", "created_at"] = "name",
         pagination_token: Token = None,
     ) -> Page[LedgerAccountOut]:
-        """The chart of accounts pulled from the accounting system, by name."""
-        connection = await current_connection(db_session, entity)
+        """The chart of accounts pulled from the accounting system, by name. Between two
+        connections: the last connection's accounts, none usable (``is_usable: false``); an
+        entity never connected: an empty list."""
+        connection, connected = await listed_connection(db_session, entity)
         return await paginate(
             db_session,
             state.paginator,
-            queries.accounts_stmt(connection.id),
+            queries.accounts_stmt(connection.id if connection else None),
             list_name="ledger_accounts",
             scope=entity.id,
             model=LedgerAccount,
             query={"order": order, "sort": sort},
             limit=limit,
             token=pagination_token,
-            out=account_out,
+            out=lambda a: account_out(a, connected),
         )
 
     @get("/{ledger_account_id:uuid}", operation_id="get_ledger_accounts_id")
@@ -98,7 +127,7 @@ class LedgerAccountController(Controller):
         account = await queries.ledger_account_of_entity(db_session, entity.id, ledger_account_id)
         if account is None:
             raise NotFound(f"Ledger account {ledger_account_id} was not found")
-        return account_out(account)
+        return account_out(account, await _connected(db_session, account.connection_id))
 
 
 class TaxRateController(Controller):
@@ -115,19 +144,20 @@ class TaxRateController(Controller):
         order: Order = "asc",
         pagination_token: Token = None,
     ) -> Page[TaxRateOut]:
-        """Tax rates pulled from the accounting system."""
-        connection = await current_connection(db_session, entity)
+        """Tax rates pulled from the accounting system; between two connections and without
+        one, as ``GET /v1/ledger_accounts``."""
+        connection, connected = await listed_connection(db_session, entity)
         return await paginate(
             db_session,
             state.paginator,
-            queries.tax_rates_stmt(connection.id),
+            queries.tax_rates_stmt(connection.id if connection else None),
             list_name="tax_rates",
             scope=entity.id,
             model=AccountingTaxRate,
             query={"order": order},
             limit=limit,
             token=pagination_token,
-            out=tax_rate_out,
+            out=lambda t: tax_rate_out(t, connected),
         )
 
     @get("/{tax_rate_id:uuid}", operation_id="get_accounting_tax_rates_id")
@@ -138,4 +168,4 @@ class TaxRateController(Controller):
         rate = await queries.tax_rate_of_entity(db_session, entity.id, tax_rate_id)
         if rate is None:
             raise NotFound(f"Tax rate {tax_rate_id} was not found")
-        return tax_rate_out(rate)
+        return tax_rate_out(rate, await _connected(db_session, rate.connection_id))
