@@ -45,17 +45,12 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    # One line per provider request and per job is noise at INFO; keep their warnings.
-    logging.getLogger("httpx").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
-    logging.getLogger("apscheduler").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
+    """One format for the service, jobs, Alembic and uvicorn: JSON lines unless stderr is a
+    terminal (``app.logs``). One line per provider request and per job is noise at INFO:
+    httpx and APScheduler keep their warnings."""
+    from app import logs
+
+    logs.configure(settings.log_level)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -164,6 +159,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         upgrade_database(settings.database_url)
     app = build_service_app(settings)
+    _logging(settings)  # again: the embedded sandboxes' Litestar apps set theirs when built
     server = _server(
         uvicorn.Config(
             app,
@@ -171,6 +167,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            log_config=None,  # uvicorn's lines go through app.logs' one handler
         )
     )
     try:
@@ -196,7 +193,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     settings = _with_secret(_settings())
     _logging(settings)
-    uvicorn.run(build_standalone_sandbox(settings, args), host=args.host, port=args.port)
+    app = build_standalone_sandbox(settings, args)
+    _logging(settings)  # again: the sandbox's Litestar app sets its own when built
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
 

@@ -10,6 +10,7 @@ from litestar.params import HeaderParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import logs
 from app.auth.service import Principal
 from app.db.models import Entity
 from app.errors import NotFound, Unprocessable
@@ -19,6 +20,7 @@ ENTITY_HEADER = "x-monite-entity-id"
 
 def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
     """The authenticated caller (JWTAuth has already checked the token)."""
+    logs.bind(partner_id=request.user.partner_id)
     return request.user
 
 
@@ -44,4 +46,5 @@ async def provide_entity(
     )
     if entity is None:
         raise NotFound(f"Entity {entity_id} was not found")
+    logs.bind(entity_id=entity.id)
     return entity

@@ -23,6 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import app.tasks  # noqa: F401  (adds the background tasks to the job runner's registry)
+from app import logs
 from app.accounting.routes import AccountingDocumentsController
 from app.auth.routes import AuthController
 from app.auth.security import build_jwt_auth
@@ -80,6 +81,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         request_id = headers.get(b"x-request-id", b"").decode()[:128] or uuid.uuid4().hex
         version = headers.get(b"x-monite-version")
         scope.setdefault("state", {})["request_id"] = request_id
+        unbind = logs.bind(request_id=request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -89,7 +91,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     out["x-monite-version"] = version.decode()
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            unbind()
 
     return middleware
 
@@ -250,4 +255,7 @@ def create_app(
             ],
         ),
         debug=False,
+        # Logging is configured once, by the CLI (app.logs): Litestar's own configuration
+        # would replace the root handler with a second format.
+        logging_config=None,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import metrics
+from app import logs, metrics
 from app.connections import queries as connection_queries
 from app.db.models import SyncedRecord
 from app.jobs import JobContext
@@ -62,6 +62,7 @@ async def run_push(ctx: JobContext, record_id: uuid.UUID, *, manual: bool = Fals
     One job at a time holds a record's lease; a job that finds it taken runs again shortly.
     ``manual``: a person asked for it (runs even when the record waits for a person).
     """
+    logs.bind(record_id=record_id)
     async with sync_queries.lease(ctx.jobs.engine, record_id) as leased:
         if not leased:
             await ctx.jobs.retry_later("push_synced_record", 1.0, synced_record_id=str(record_id))
