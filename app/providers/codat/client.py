@@ -47,6 +47,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from app import metrics
 from app.providers.base import (
     PUSH_DATA_TYPES,
     Company,
@@ -98,6 +99,14 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def _elapsed(response: httpx.Response) -> float | None:
+    """Seconds from sending the request to reading the whole answer."""
+    try:
+        return response.elapsed.total_seconds()
+    except RuntimeError:  # not closed yet
+        return None
 
 
 def make_http_client(
@@ -622,9 +631,13 @@ class CodatClient:
             except httpx.UnsupportedProtocol as exc:  # a misconfigured base URL: no retry
                 raise ProviderError(f"{method} {path}: {exc}", method=method, path=path) from None
             except httpx.TransportError as exc:  # connect / read / write / pool errors
+                metrics.provider_call("codat", method, path, None, None, attempt)
                 last_status, last_body = None, None
                 reason = f"{type(exc).__name__}"
             else:
+                metrics.provider_call(
+                    "codat", method, path, response.status_code, _elapsed(response), attempt
+                )
                 self._note_rate_limit(response.headers)
                 status = response.status_code
                 if 200 <= status < 300:
