@@ -245,6 +245,18 @@ class SmartyClient:
         log.info("smarty: access token renewed")
         return fresh
 
+    @property
+    def max_attempts(self) -> int:
+        """Requests per read (and per idempotent write the provider repeats itself)."""
+        return self._max_attempts
+
+    async def pause(self, attempt: int, retry_after: float | None = None) -> None:
+        """Sleep before repeating something after failed attempt ``attempt`` (1-based):
+        ``retry_after`` when Smarty said, else the full-jitter backoff."""
+        await self._sleep(
+            min(self._max_wait, retry_after if retry_after is not None else self._backoff(attempt))
+        )
+
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)))
 

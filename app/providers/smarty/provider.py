@@ -47,6 +47,7 @@ from app.providers.base import (
     Page,
     ProviderNotFound,
     ProviderRejected,
+    ProviderUnavailable,
     PullOperation,
     PushChange,
     PushOperation,
@@ -708,26 +709,73 @@ class SmartyProvider:
     async def _ensure_state(
         self, company_id: str, data_type: str, row: dict[str, Any], status: str | None
     ) -> dict[str, Any]:
-        """Mark a document sent (or void) when the pushed status asks for it."""
+        """Mark a document sent (or void) when the pushed status asks for it. A state change
+        is idempotent here (the state is read again before it is repeated), so a lost answer
+        is retried in place."""
         path, _, id_field = _PATHS[data_type]
         target = "void" if status == "Void" else ("sent" if _wants_sent(status) else None)
         if target is None:
             return row
         done = {"sent": ("Sent", "Overdue", "Partialpaid", "Paid"), "void": ("Void",)}[target]
-        if row.get("state") in done:
+        attempt = 0
+        while row.get("state") not in done:
+            attempt += 1
+            try:
+                body = await self.client.request(
+                    "GET", f"{path}/{row[id_field]}/state/{target}", company_id, write=True
+                )
+                return body.get(_NODE[data_type]) or row
+            except (ProviderRejected, ProviderUnavailable) as exc:
+                if isinstance(exc, ProviderNotFound) or attempt >= self.client.max_attempts:
+                    raise
+                if isinstance(exc, ProviderUnavailable):
+                    await self.client.pause(attempt, exc.retry_after)
+                # a change whose answer was lost may have landed: read the state again
+                fresh = await self.client.request("GET", f"{path}/{row[id_field]}", company_id)
+                row = fresh.get(_NODE[data_type]) or row
+                if isinstance(exc, ProviderRejected) and row.get("state") not in done:
+                    raise
+        return row
+
+    async def _put(self, company_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A full replace (``PUT``): repeating it is harmless, so a lost answer is retried."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self.client.request("PUT", path, company_id, json=body)
+            except ProviderUnavailable as exc:
+                if attempt >= self.client.max_attempts:
+                    raise
+                await self.client.pause(attempt, exc.retry_after)
+
+    async def _create_document(
+        self, company_id: str, data_type: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Create an invoice or bill at most once: look its marker up first, and after a
+        create whose outcome is unknown (5xx, 504, a lost connection) look again before
+        repeating it."""
+        path, _, id_field = _PATHS[data_type]
+        marker = body.get("reference") or ""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if marker:
+                    found = await self._by_marker(company_id, data_type, marker)
+                    if found is not None:
+                        log.info("smarty: %s %s found by its marker", data_type, found[id_field])
+                        return found
+                answer = await self.client.request("POST", path, company_id, json=body)
+            except ProviderUnavailable as exc:
+                if not marker or attempt >= self.client.max_attempts:
+                    raise
+                await self.client.pause(attempt, exc.retry_after)
+                continue
+            row = answer.get(_NODE[data_type])
+            if not isinstance(row, dict):
+                raise ProviderRejected("Smarty answered a create without the record")
             return row
-        try:
-            body = await self.client.request(
-                "GET", f"{path}/{row[id_field]}/state/{target}", company_id, write=True
-            )
-        except ProviderRejected:
-            # e.g. a state change whose answer was lost did land: read the state again
-            fresh = await self.client.request("GET", f"{path}/{row[id_field]}", company_id)
-            row = fresh.get(_NODE[data_type]) or row
-            if row.get("state") in done:
-                return row
-            raise
-        return body.get(_NODE[data_type]) or row
 
     async def _by_marker(self, company_id: str, data_type: str, marker: str) -> dict | None:
         path, node, _ = _PATHS[data_type]
@@ -764,22 +812,14 @@ class SmartyProvider:
         body = await self._body(company_id, data_type, payload)
         status = body.pop("_status", None)
         path, _, _ = _PATHS[data_type]
-        row = None
-        if data_type in ("invoices", "bills") and body.get("reference"):
-            row = await self._by_marker(company_id, data_type, body["reference"])
-            if row is not None:
-                log.info(
-                    "smarty: %s %s already created (marker found)",
-                    data_type,
-                    row.get(_PATHS[data_type][2]),
-                )
-        if row is None:
+        if data_type in ("invoices", "bills"):
+            row = await self._create_document(company_id, data_type, body)
+            row = await self._ensure_state(company_id, data_type, row, status)
+        else:
             answer = await self.client.request("POST", path, company_id, json=body)
             row = answer.get(_NODE[data_type])
             if not isinstance(row, dict):
                 raise ProviderRejected("Smarty answered a create without the record")
-        if data_type in ("invoices", "bills"):
-            row = await self._ensure_state(company_id, data_type, row, status)
         vat_ids = (
             await self._vat(company_id)
             if data_type != "customers" and data_type != "suppliers"
@@ -816,13 +856,11 @@ class SmartyProvider:
                     company_id, data_type, row, "Modified", await self._vat(company_id)
                 )
             if current.get("state") not in ("Void", "Paid"):
-                answer = await self.client.request(
-                    "PUT", f"{path}/{record_id}", company_id, json=body
-                )
+                answer = await self._put(company_id, f"{path}/{record_id}", body)
                 current = answer.get(_NODE[data_type]) or current
             row = await self._ensure_state(company_id, data_type, current, status)
             return self._done(company_id, data_type, row, "Modified", await self._vat(company_id))
-        answer = await self.client.request("PUT", f"{path}/{record_id}", company_id, json=body)
+        answer = await self._put(company_id, f"{path}/{record_id}", body)
         row = answer.get(_NODE[data_type])
         if not isinstance(row, dict):
             raise ProviderRejected("Smarty answered an update without the record")
