@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.models import Entity
 
@@ -16,6 +17,25 @@ async def get_for_partner(
     return await session.scalar(
         select(Entity).where(Entity.id == entity_id, Entity.partner_id == partner_id)
     )
+
+
+#: The columns ``service.to_out`` reads.
+OUT_COLUMNS = [
+    Entity.__table__.c[name]
+    for name in (
+        "id", "type", "status", "currency", "created_at", "updated_at", "email", "phone",
+        "website", "tax_id", "address", "legal_name", "first_name", "last_name",
+    )
+]  # fmt: skip
+
+
+async def read_for_partner(
+    conn: AsyncConnection, partner_id: uuid.UUID, entity_id: uuid.UUID
+) -> Row[Any] | None:
+    """The entity's :data:`OUT_COLUMNS` if it belongs to the partner (a Core read on one
+    connection: no session, no ORM object; the read path of ``GET /v1/entities/{id}``)."""
+    stmt = select(*OUT_COLUMNS).where(Entity.id == entity_id, Entity.partner_id == partner_id)
+    return (await conn.execute(stmt)).first()
 
 
 def list_for_partner(partner_id: uuid.UUID) -> Select[tuple[Entity]]:

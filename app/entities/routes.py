@@ -18,6 +18,7 @@ from app.entities.schemas import (
     EntitySettingsOut,
     EntityUpdate,
 )
+from app.errors import NotFound
 from app.listing import Limit, Order, Token
 from app.pagination import Page, paginate
 
@@ -59,10 +60,14 @@ class EntityController(Controller):
 
     @get("/{entity_id:uuid}", operation_id="get_entities_id")
     async def get_entity(
-        self, entity_id: uuid.UUID, db_session: AsyncSession, principal: Principal
+        self, entity_id: uuid.UUID, state: State, principal: Principal
     ) -> EntityOut:
         """One entity."""
-        return service.to_out(await service.get(db_session, principal.partner_id, entity_id))
+        async with state.engine.connect() as conn:  # a read: one connection, Core row
+            row = await queries.read_for_partner(conn, principal.partner_id, entity_id)
+        if row is None:
+            raise NotFound(f"Entity {entity_id} was not found")
+        return service.to_out(row)
 
     @patch("/{entity_id:uuid}", operation_id="patch_entities_id")
     async def update(

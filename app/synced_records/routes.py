@@ -103,7 +103,7 @@ class SyncedRecordController(Controller):
             query=query,
             limit=limit,
             token=pagination_token,
-            out=service.to_out,
+            out=service.list_item,
         )
 
     @get("/{synced_record_id:uuid}", operation_id="get_accounting_synced_records_id")

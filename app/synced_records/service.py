@@ -56,6 +56,36 @@ def to_out(r: SyncedRecord, attempts: list[SyncAttempt] | None = None) -> Synced
     )
 
 
+def list_item(row: Any) -> SyncedRecordOut:
+    """:func:`to_out` of a row of ``queries.LIST_COLUMNS``, unpacked by position (a Core
+    row's attribute look-ups cost more than the rest of the conversion; issue 17)."""
+    (
+        id_, created_at, updated_at, object_type, sync_status, provider, last_pulled_at,
+        object_id, object_updated_at, platform, platform_object_id, platform_updated_at,
+        provider_object_id, provider_updated_at, errors, attempts, next_attempt_at,
+    ) = row  # fmt: skip
+    return SyncedRecordOut(
+        id=id_,
+        created_at=created_at,
+        updated_at=updated_at,
+        object_type=object_type,
+        sync_status=sync_status,
+        provider=provider,
+        last_pulled_at=last_pulled_at or updated_at,
+        object_id=object_id,
+        object_updated_at=object_updated_at,
+        platform=platform,
+        platform_object_id=platform_object_id,
+        platform_updated_at=platform_updated_at,
+        provider_object_id=provider_object_id,
+        provider_updated_at=provider_updated_at,
+        errors=errors,
+        attempts_count=attempts,
+        next_attempt_at=next_attempt_at,
+        attempts=None,
+    )
+
+
 async def get(session: AsyncSession, entity_id: uuid.UUID, record_id: uuid.UUID) -> SyncedRecord:
     """Raises NotFound unless the record belongs to the entity."""
     record = await queries.get_for_entity(session, entity_id, record_id)
