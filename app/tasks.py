@@ -190,12 +190,15 @@ async def _check_pending(ctx: JobContext) -> None:
                 log.warning("pending connection %s: %s", conn.id, exc)
                 continue
             linked = [r for r in remote if r.status == "Linked"] or remote[:1]
+            if linked:
+                # locked and re-read: a webhook or pull changing it meanwhile is not overwritten
+                conn = await connection_queries.locked(session, conn.id) or conn
             if linked and apply_connection_snapshot(conn, linked[0]):
                 await carry_over(session, conn)
                 await session.commit()
                 await ctx.jobs.ensure_pull_schedule(conn.id)
                 await ctx.jobs.enqueue("pull_connection", connection_id=str(conn.id))
-        await session.commit()
+            await session.commit()  # the lock is not held over the next provider call
 
 
 @registry.task()

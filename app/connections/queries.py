@@ -36,6 +36,35 @@ async def by_id(session: AsyncSession, connection_id: uuid.UUID) -> AccountingCo
     return await session.get(AccountingConnection, connection_id)
 
 
+async def locked(session: AsyncSession, connection_id: uuid.UUID) -> AccountingConnection | None:
+    """The connection re-read from the database and locked against every other writer until
+    the session's transaction ends: a read-modify-write of its ``errors`` (a JSON column the
+    pull and the webhook receiver both change) then loses no update.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` (a row lock; another worker process waits for it).
+    SQLite: a no-op ``UPDATE`` of the row first takes the database's write lock (the driver
+    starts a transaction only at a write, so a plain read would hold nothing), then the row is
+    read. An object already in the session is overwritten with what was read, so lock before
+    changing it.
+    """
+    where = AccountingConnection.id == connection_id
+    if (await session.connection()).dialect.name == "postgresql":
+        return await session.scalar(
+            select(AccountingConnection)
+            .where(where)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    await session.execute(
+        update(AccountingConnection)
+        .where(where)
+        # both columns set to themselves: nothing changes, ``updated_at`` included
+        .values(errors=AccountingConnection.errors, updated_at=AccountingConnection.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return await session.get(AccountingConnection, connection_id, populate_existing=True)
+
+
 async def active_of_entity(
     session: AsyncSession, entity_id: uuid.UUID
 ) -> AccountingConnection | None:

@@ -381,7 +381,8 @@ async def _pull(
                 row.last_count = int(results[data_type])
                 row.last_changed = stats.changed
                 row.last_success_at = finished
-            fresh = await connection_queries.by_id(session, connection_id)
+            # locked: a webhook changing the same ``errors`` at this moment waits, loses nothing
+            fresh = await connection_queries.locked(session, connection_id)
             if fresh is not None:
                 if failure is None:
                     health.resolve_pulled(fresh, data_type)
@@ -433,7 +434,7 @@ async def _note(
 ) -> None:
     """Record a problem on the connection in a transaction of its own."""
     async with ctx.sessionmaker() as session:
-        fresh = await connection_queries.by_id(session, connection_id)
+        fresh = await connection_queries.locked(session, connection_id)
         if fresh is not None:
             health.record(fresh, code, message, data_type)
             await session.commit()

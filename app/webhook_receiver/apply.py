@@ -114,7 +114,8 @@ async def _apply(
         log.warning("webhook %s: company %s belongs to no entity", row.message_id, company_id)
         return "unknown_company"
     if isinstance(event, webhooks.ConnectionStatusChanged):
-        conn = connections[0]
+        # locked (and re-read) before it changes: a pull writing ``errors`` now waits
+        conn = await connection_queries.locked(session, connections[0].id) or connections[0]
         errors = list(event.errors) if event.errors is not None else None
         became_connected = apply_provider_status(
             conn,
@@ -136,7 +137,8 @@ async def _apply(
         return "applied"
     if isinstance(event, webhooks.DataSyncCompleted):
         queued = 0
-        for conn in connections:
+        for listed in connections:
+            conn = await connection_queries.locked(session, listed.id) or listed
             for failed in event.failed_data_types:
                 name = health.pulled_data_type(failed)
                 health.record(
@@ -151,7 +153,8 @@ async def _apply(
                 queued += 1
         return "applied" if queued else "not_connected"
     if isinstance(event, webhooks.DataSyncError):
-        for conn in connections:
+        for listed in connections:
+            conn = await connection_queries.locked(session, listed.id) or listed
             message = event.message or f"data sync error ({event.data_type or 'unknown data type'})"
             health.record(
                 conn, "data_sync_error", message, health.pulled_data_type(event.data_type)
