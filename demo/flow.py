@@ -43,6 +43,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "sandbox" / "data" / "codat"
 FOLDER_OF = {name: name.replace("_", "-") for name in PLATFORM_KEYS if name != "sandbox"}
 FOLDER_OF["sage_200cloud"] = "sage-200cloud"
 FOLDER_OF["sage_50_uk"] = "sage-50-uk"
+#: Smarty Accounting, reached directly (its own emulator, not Codat's example data).
+SMARTY = "smarty_accounting"
 
 
 class DemoFailure(Exception):
@@ -619,7 +621,12 @@ async def run_demo(
                 report = Report(platform)
                 reports.append(report)
                 try:
-                    await run_platform(api, cfg.provider_base_url, api_key, platform, report)
+                    if platform == SMARTY:
+                        from demo.smarty import run_smarty
+
+                        await run_smarty(api, cfg, report)
+                    else:
+                        await run_platform(api, cfg.provider_base_url, api_key, platform, report)
                 except DemoFailure as exc:
                     report.check("demo step", False, str(exc))
                 api.headers.pop("x-monite-entity-id", None)
@@ -641,9 +648,9 @@ def main(platform: str, all_platforms: bool, url: str | None, keep: bool = False
     if all_platforms:
         platforms = sorted(FOLDER_OF)
     else:
-        if platform not in FOLDER_OF:
+        if platform not in FOLDER_OF and platform != SMARTY:
             print(
-                f"unknown platform {platform!r}; one of: {', '.join(sorted(FOLDER_OF))}",
+                f"unknown platform {platform!r}; one of: {', '.join(sorted([*FOLDER_OF, SMARTY]))}",
                 file=sys.stderr,
             )
             return 2
