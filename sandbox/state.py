@@ -168,6 +168,7 @@ class SandboxState:
         self.rate_limiter = RateLimiter(config.rate_limit, config.rate_limit_window_s)
         self._schedule: list[_Scheduled] = []
         self._seq = itertools.count()
+        self._acting = 0  # scheduled actions running now (see ``busy``)
         self._last_stamp = utc_now()
         self.on_schedule: Callable[[], None] = lambda: None
         self.emit: Callable[[str, Company, dict[str, Any]], None] = lambda kind, company, d: None
@@ -196,6 +197,13 @@ class SandboxState:
         """Monotonic time of the next scheduled action, or None."""
         return self._schedule[0].due if self._schedule else None
 
+    def busy(self) -> bool:
+        """Whether an action is scheduled or running now. Safe to call from another thread
+        (a test client may run the app on a loop of its own): an action is counted as running
+        before it leaves the schedule and until it returns, so the webhook deliveries it
+        starts are already in the dispatcher when ``busy`` turns false."""
+        return bool(self._schedule) or self._acting > 0
+
     def run_due(self, *, everything: bool = False) -> int:
         """Run every action that is due (all of them with ``everything``); returns how many.
 
@@ -204,11 +212,14 @@ class SandboxState:
         ran = 0
         now = time.monotonic()
         while self._schedule and (everything or self._schedule[0].due <= now):
-            item = heapq.heappop(self._schedule)
+            self._acting += 1
             try:
+                item = heapq.heappop(self._schedule)
                 item.action()
             except Exception:  # one broken action must not stop the others
                 logger.exception("sandbox: scheduled action failed")
+            finally:
+                self._acting -= 1
             ran += 1
         if ran:
             self.dirty = True

@@ -349,12 +349,16 @@ class WebhookDispatcher:
         delivery.status = "delivered" if ok else "pending"
         return ok
 
+    def busy(self) -> bool:
+        """Whether a delivery (or a held batch) is in flight; safe from another thread."""
+        return any(not t.done() for t in tuple(self._tasks))
+
     async def idle(self, limit_s: float = 5.0) -> None:
         """Wait (at most ``limit_s``) until no delivery task is running (tests, scripts)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
         # Poll rather than asyncio.wait: a test client may run the app on another loop.
-        while loop.time() < deadline and any(not t.done() for t in self._tasks):  # noqa: ASYNC110
+        while loop.time() < deadline and self.busy():  # noqa: ASYNC110
             await asyncio.sleep(0.005)
 
     async def aclose(self) -> None:

@@ -50,6 +50,8 @@ DRAIN_COALESCE_S = 5.0
 #: A connection whose pull is overdue at start is scheduled within this many seconds (or the
 #: interval, if shorter), so a restart after an outage does not fire every pull at once.
 OVERDUE_SPREAD_SECONDS = 300.0
+STOP_GRACE_S = 10.0
+"""Seconds :meth:`Jobs.stop` lets this process's running jobs finish before cancelling them."""
 
 
 def pull_start_time(
@@ -243,13 +245,41 @@ class Jobs:
             if store_engine is not None:
                 await store_engine.dispose()
 
-    async def stop(self) -> None:
-        """Stop the scheduler and wait for it (running jobs are cancelled)."""
+    async def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Stop the scheduler and wait for it.
+
+        The jobs this process runs get up to ``grace`` seconds to finish, during which it
+        takes no new job; those still running then are cancelled. Cancelling is the last
+        resort: anyio cancels the whole job scope, the session's rollback included, so a job
+        cancelled inside a transaction can keep its connection, and on SQLite the database's
+        write lock, after the stop (the next process or test to write then waits or fails).
+        """
         if self._task is not None:
+            await self._let_running_jobs_finish(grace)
             self._stopping.set()
             task, self._task = self._task, None
             await task
         set_context(None)
+
+    async def _let_running_jobs_finish(self, grace: float) -> None:
+        """Take no new job and wait (at most ``grace`` seconds) until none runs here."""
+        scheduler = self._scheduler
+        # APScheduler 4.0.0a6 (pinned) keeps the jobs it runs in ``_running_jobs`` and takes
+        # new ones only while fewer than ``max_concurrent_jobs`` run: 0 takes none.
+        running = getattr(scheduler, "_running_jobs", None)
+        if scheduler is None or not self.run_worker or running is None:
+            return
+        scheduler.max_concurrent_jobs = 0
+        deadline = time.monotonic() + grace
+        # polled: APScheduler removes a job from the set after its JobReleased event is sent
+        while running and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        if running:
+            log.warning(
+                "stopping: %d job(s) still running after %.0f s are cancelled",
+                len(running),
+                grace,
+            )
 
     @property
     def scheduler(self) -> AsyncScheduler:

@@ -99,11 +99,13 @@ async def approved_payable(
     rate_id: str,
     *,
     line: dict[str, Any] | None = None,
+    approve: bool = True,
     **fields: Any,
 ) -> str:
     """A GBP payable for ``counterpart_id`` with one line coded to ``account_id`` at
     ``rate_id`` (2 x 10.00 at 20% unless ``line`` says otherwise), submitted and approved
-    (which queues its push); returns its id. ``fields`` go into the payable."""
+    (which queues its push; only submitted with ``approve=False``); returns its id.
+    ``fields`` go into the payable."""
     body = {"currency": "GBP", "counterpart_id": counterpart_id, "issued_at": "2026-11-01"}
     r = await client.post("/v1/payables", headers=headers, json=body | fields)
     assert r.status_code == 201, r.text
@@ -115,10 +117,32 @@ async def approved_payable(
         json=item | {"ledger_account_id": account_id, "accounting_tax_rate_id": rate_id},
     )
     assert r.status_code == 201, r.text
-    for action in ("submit_for_approval", "approve_payment_operation"):
+    actions = ("submit_for_approval", "approve_payment_operation")
+    for action in actions if approve else actions[:1]:
         r = await client.post(f"/v1/payables/{payable}/{action}", headers=headers)
         assert r.status_code == 200, r.text
     return payable
+
+
+async def new_vendor(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, **address: str
+) -> str:
+    """A vendor counterpart (an organisation) named ``name`` at ``address``; returns its id."""
+    r = await client.post(
+        "/v1/counterparts",
+        headers=headers,
+        json={
+            "type": "organization",
+            "organization": {
+                "legal_name": name,
+                "is_vendor": True,
+                "is_customer": False,
+                "address": address,
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
 
 
 def sandbox_config(**overrides: Any) -> SandboxConfig:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, approved_payable, new_vendor
 
 KEY = {"Authorization": f"Basic {base64.b64encode(b'sandbox').decode()}"}
 BASE = "/v1/accounting_synced_records"
@@ -40,29 +40,10 @@ async def _records(world: World, h: dict[str, str]) -> dict[tuple[str, str | Non
 async def _payable(
     world: World, h: dict[str, str], vendor: str, account: str, rate: str, ref: str
 ) -> str:
-    p = await world.client.post(
-        "/v1/payables",
-        headers=h,
-        json={"currency": "GBP", "counterpart_id": vendor, "document_id": ref},
+    """A submitted payable (approved later, when the test says)."""
+    return await approved_payable(
+        world.client, h, vendor, account, rate, approve=False, document_id=ref
     )
-    pid = p.json()["id"]
-    line = await world.client.post(
-        f"/v1/payables/{pid}/line_items",
-        headers=h,
-        json={
-            "name": "Paper",
-            "quantity": 1,
-            "unit_price": 1000,
-            "tax": 2000,
-            "ledger_account_id": account,
-            "accounting_tax_rate_id": rate,
-        },
-    )
-    assert line.status_code == 201, line.text
-    assert (
-        await world.client.post(f"/v1/payables/{pid}/submit_for_approval", headers=h)
-    ).status_code == 200
-    return pid
 
 
 async def _record_of(world: World, h: dict[str, str], object_id: str) -> dict[str, Any]:
@@ -80,21 +61,9 @@ async def test_reconnecting_the_same_company_keeps_every_id(world: World) -> Non
     rates = {t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates?limit=100")}
     account = next(a["id"] for a in await _all(world, h, "/v1/ledger_accounts") if a["is_usable"])
     rate = next(t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates") if t["is_usable"])
-    vendor = (
-        await world.client.post(
-            "/v1/counterparts",
-            headers=h,
-            json={
-                "type": "organization",
-                "organization": {
-                    "legal_name": "Globex Supplies Ltd",
-                    "is_vendor": True,
-                    "is_customer": False,
-                    "address": {"country": "GB", "city": "Leeds", "line1": "2 Mill Rd"},
-                },
-            },
-        )
-    ).json()["id"]
+    vendor = await new_vendor(
+        world.client, h, "Globex Supplies Ltd", country="GB", city="Leeds", line1="2 Mill Rd"
+    )
     pushed = await _payable(world, h, vendor, account, rate, "BEFORE-1")
     waiting = await _payable(world, h, vendor, account, rate, "WHILE-DISCONNECTED-1")
     assert (
@@ -163,21 +132,9 @@ async def test_a_document_approved_while_deauthorised_is_pushed_after_reauthoris
     conn = await world.connect(entity, "xero")
     account = next(a["id"] for a in await _all(world, h, "/v1/ledger_accounts") if a["is_usable"])
     rate = next(t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates") if t["is_usable"])
-    vendor = (
-        await world.client.post(
-            "/v1/counterparts",
-            headers=h,
-            json={
-                "type": "organization",
-                "organization": {
-                    "legal_name": "Initech Supplies Ltd",
-                    "is_vendor": True,
-                    "is_customer": False,
-                    "address": {"country": "GB", "city": "York", "line1": "3 Low St"},
-                },
-            },
-        )
-    ).json()["id"]
+    vendor = await new_vendor(
+        world.client, h, "Initech Supplies Ltd", country="GB", city="York", line1="3 Low St"
+    )
     pid = await _payable(world, h, vendor, account, rate, "WHILE-DEAUTHORISED-1")
     parts = conn["connection_url"].split("/")
     company = parts[parts.index("companies") + 1]

@@ -57,13 +57,17 @@ class Sandbox:
         return self.app.state.sandbox
 
     async def settle(self) -> None:
-        """Let scheduled work and webhook deliveries finish (up to 10 s: a loaded machine,
-        such as CI running beside other work, can take more than a second)."""
+        """Let scheduled work and the webhook deliveries it starts finish (up to 10 s each: a
+        loaded machine, such as CI running beside other work, can take more than a second).
+
+        ``state.busy()`` stays true while a scheduled action runs (the app may run on the
+        test client's own loop and thread), so its deliveries are in the dispatcher before
+        ``idle`` looks."""
         for _ in range(1000):
-            if self.state.next_due() is None:
+            if not self.state.busy():
                 break
             await asyncio.sleep(0.01)
-        await self.app.state.sandbox_webhooks.idle()
+        await self.app.state.sandbox_webhooks.idle(limit_s=10.0)
 
     async def company_with_connection(self, platform_key: str = "gbol", key: str = "sandbox"):
         """Create a company and a PendingAuth connection; returns (company, connection)."""

@@ -10,7 +10,6 @@ Public surface::
 from app.providers.codat.client import (
     DEFAULT_TIMEOUT,
     MAX_PAGE_SIZE,
-    PLATFORM_KEYS,
     CodatClient,
     format_cursor,
     make_http_client,
@@ -50,7 +49,6 @@ from app.providers.codat.records import (
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_PAGE_SIZE",
-    "PLATFORM_KEYS",
     "RECORD_TYPES",
     "Account",
     "Address",

@@ -72,7 +72,6 @@ from app.providers.codat.records import decode_object, decode_page, record_type_
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_PAGE_SIZE",
-    "PLATFORM_KEYS",
     "CodatClient",
     "format_cursor",
     "make_http_client",
@@ -82,13 +81,6 @@ logger = logging.getLogger("acctsync.providers")
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-#: Codat's platform keys for the platforms the service offers (Codat: integrations list).
-PLATFORM_KEYS: dict[str, str] = {
-    "xero": "gbol",
-    "quickbooks_online": "qhyg",
-    "quickbooks_online_sandbox": "ndsk",
-    "sandbox": "mqjo",
-}
 #: Codat: ``pageSize`` is 1..5000 (default 100).
 MAX_PAGE_SIZE = 5000
 DEFAULT_PAGE_SIZE = 1000
@@ -324,7 +316,8 @@ class CodatClient:
         self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
     ) -> Connection:
         """``POST /companies/{companyId}/connections`` ``{platformKey}`` -> :class:`Connection`
-        (status ``PendingAuth``, ``link_url`` for the user). See :data:`PLATFORM_KEYS`."""
+        (status ``PendingAuth``, ``link_url`` for the user). Platform keys by our platform
+        names: ``app.connections.platforms.PLATFORM_KEYS``."""
         path = f"/companies/{_seg(company_id)}/connections"
         response = await self._send(
             "POST", path, json={"platformKey": platform_key}, idempotency_key=idempotency_key

@@ -30,7 +30,7 @@ from app.sync import queries as sync_queries
 from app.sync.matching import candidate_details
 from app.sync.push import common
 from app.sync.push.common import WHAT, _Failed, _knob, _set_error, _Wait, now
-from app.sync.push.lookup import _find_dependency, _match_pulled_contact, _needs_person
+from app.sync.push.lookup import _ambiguous_or_close_name, _find_dependency, _match_pulled_contact
 from app.sync.push.send import _send
 from app.sync.push.settle import (
     _attempt_of,
@@ -149,7 +149,7 @@ async def _dependency_push(
             await _adopt(session, bound, decision[0].existing_id)
             await session.commit()
             return decision[0].existing_id
-        if decision is not None and _needs_person(decision[0]):
+        if decision is not None and _ambiguous_or_close_name(decision[0]):
             match, names = decision
             why = (
                 match.reason

@@ -62,10 +62,14 @@ async def _find_dependency(
     return free[0] if free else None
 
 
-def _needs_person(match: matching.Match) -> bool:
-    """At push a duplicate contact in the customer's books is the costly mistake, so more is
-    left for a person than at pull: an ambiguous match, and also an unmatched one whose best
-    candidate has the same or a close name (the same name in another town may be a move)."""
+def _ambiguous_or_close_name(match: matching.Match) -> bool:
+    """Whether a counterpart about to be pushed must wait for a person: the match is ambiguous,
+    or it is unmatched while a contact in the books has the same or a close name (one not
+    ruled out by its country or a number in the name).
+
+    Stricter than the pull's rule (``matching._counterparts._needs_person``) on purpose: at
+    push a duplicate contact in the customer's books is the costly mistake, and the same name
+    in another town may be a move."""
     if match.outcome == "ambiguous":
         return True
     return match.outcome == "unmatched" and any(
