@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.models import Entity
@@ -34,8 +34,14 @@ async def read_for_partner(
 ) -> Row[Any] | None:
     """The entity's :data:`OUT_COLUMNS` if it belongs to the partner (a Core read on one
     connection: no session, no ORM object; the read path of ``GET /v1/entities/{id}``)."""
-    stmt = select(*OUT_COLUMNS).where(Entity.id == entity_id, Entity.partner_id == partner_id)
-    return (await conn.execute(stmt)).first()
+    params = {"entity_id": entity_id, "partner_id": partner_id}
+    return (await conn.execute(_READ_FOR_PARTNER, params)).first()
+
+
+#: Built once: constructing the statement cost more than running it.
+_READ_FOR_PARTNER = select(*OUT_COLUMNS).where(
+    Entity.id == bindparam("entity_id"), Entity.partner_id == bindparam("partner_id")
+)
 
 
 def list_for_partner(partner_id: uuid.UUID) -> Select[tuple[Entity]]:
