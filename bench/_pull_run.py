@@ -46,6 +46,17 @@ DATA_TYPES = pull_module.DATA_TYPES
 SECRET = "bench-secret-key-0123456789abcdef-0123456789"
 
 
+def _rss_mb() -> float:
+    """The process's resident set now (MB), from /proc (0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -139,6 +150,7 @@ async def run_pull(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     first = await pull_module.pull(ctx, connection_id)
     wall = time.perf_counter() - started
+    rss_after = _rss_mb()  # what the process keeps once the pull is over
     first_requests = dict(requests)
     requests.clear()
     started = time.perf_counter()
@@ -163,6 +175,7 @@ async def run_pull(args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "records_per_s": round(records / wall),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "rss_after_mb": round(rss_after, 1),
         "first_pull": first,
         "first_requests": first_requests,
         "unchanged_pull": second,

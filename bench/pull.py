@@ -202,7 +202,8 @@ def main() -> None:
                 print(
                     f"  {label} round {len(pulls)}: pull {pulls[-1]['records_per_s']:,} rec/s "
                     f"(load avg before {pulls[-1]['load']:.2f}, peak RSS "
-                    f"{pulls[-1]['peak_rss_mb']:.0f} MB)"
+                    f"{pulls[-1]['peak_rss_mb']:.0f} MB, RSS after the pull "
+                    f"{pulls[-1].get('rss_after_mb', 0):.0f} MB)"
                     + (
                         f"; decode+executemany floor {locals_[-1]['records_per_s']:,} rec/s "
                         f"(load {locals_[-1]['load']:.2f}): ratio "
