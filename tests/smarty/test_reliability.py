@@ -251,7 +251,7 @@ def _exactly_once(figures: Figures) -> None:
 
 async def test_documents_under_faults_and_a_kill_land_exactly_once(clean_db, sessionmaker) -> None:
     async with smarty_world_cm(sessionmaker, database_url=DATABASE_URL) as world:
-        figures = await run_smarty_scenario(world, sessionmaker, documents=30, restart_at=0.5,
+        figures = await run_smarty_scenario(world, sessionmaker, documents=24, restart_at=0.5,
                                             limit=40.0)  # fmt: skip
     assert figures.restarts == 1
     assert figures.requests.get("fault_5xx") and figures.requests.get("fault_timeout")
