@@ -3,14 +3,16 @@
 On the embedded default it starts the service (SQLite in a temporary folder, the sandbox
 mounted in-process) on a free local port and talks to it over real HTTP; with ``--url`` it
 drives a running service instead (partners are created in the database that
-``ACCTSYNC_DATABASE_URL`` names). For each platform it uses Codat's published example company:
+``ACCTSYNC_DATABASE_URL`` names). For each platform it uses the sandbox's example company
+(Codat's published records plus a generated chart of accounts, VAT rates and contacts):
 
 1. creates a partner, an entity, counterparts resembling the example's customers and suppliers
    with the differences real books have (legal form, case, a district for the city, a duplicate
    name), and products resembling its items;
 2. connects the entity to the platform and authorises through the link page's real HTTP flow;
    waits for the first pull; shows ledger accounts, tax rates, how contacts and items matched;
-3. creates and approves payables and issues receivables, one of each with a missing ledger
+3. creates and approves payables (coded to an expense account at the purchase VAT rate) and
+   issues receivables (an income account, the sales VAT rate), one of each with a missing ledger
    account; waits for the pushes; prints the synced records; fixes the broken ones, retries
    them and shows them done; shows the pushed bill and invoice as the sandbox holds them;
 4. prints a summary and fails (exit 1) if any step did not turn out as it should.
@@ -38,6 +40,7 @@ import httpx
 
 from app.config import Settings, load_settings
 from app.connections.platforms import PLATFORM_KEYS
+from sandbox.examples import load_examples
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "sandbox" / "data" / "codat"
 FOLDER_OF = {name: name.replace("_", "-") for name in PLATFORM_KEYS if name != "sandbox"}
@@ -199,6 +202,33 @@ def contact_names(folder: str) -> dict[str, str]:
     return names
 
 
+def pick_account(accounts: list[dict[str, Any]], kind: str, words: tuple[str, ...]) -> Any:
+    """The first active account of ``kind`` (Codat ``type``: ``Expense``, ``Income``) whose name
+    has one of ``words``, else the first of that kind, else the first active account."""
+    active = [a for a in accounts if (a["status"] or "").lower() == "active"] or accounts
+    of_kind = [a for a in active if (a.get("type") or "").lower() == kind.lower()]
+    named = [a for a in of_kind if any(w in a["name"].lower() for w in words)]
+    return (named or of_kind or active)[0]
+
+
+def pick_rate(rates: list[dict[str, Any]], side: str) -> Any:
+    """The VAT standard rate for ``side`` (``bills`` or ``invoices``): among active non-zero
+    rates up to 27% (the highest standard VAT rate in Europe), those not named for the other
+    side, the highest; else any active rate; None when the books keep none (KashFlow's
+    published sample has none)."""
+    other = ("income", "sales", "output") if side == "bills" else ("expense", "purchase", "input")
+    active = [r for r in rates if (r["status"] or "active").lower() == "active"]
+    vat = [
+        r
+        for r in active
+        if 0 < (r["effective_tax_rate"] or 0) <= 2700
+        and not any(w in (r["name"] or "").lower() for w in other)
+    ]
+    if vat:
+        return max(vat, key=lambda r: r["effective_tax_rate"])
+    return active[0] if active else None
+
+
 def _money(amount: Any, currency: str | None) -> str:
     """``50.0``, ``GBP`` -> ``50.00 GBP``."""
     try:
@@ -316,7 +346,7 @@ async def run_platform(
     expected_accounts = len(
         {
             a["id"]
-            for a in json.loads((EXAMPLES / folder / "accounts.json").read_text())["results"]
+            for a in load_examples(folder)["accounts"]
             if not (a.get("metadata") or {}).get("isDeleted")
         }
     )
@@ -380,16 +410,29 @@ async def run_platform(
         f"{len(products)} products",
     )
 
-    active = [a for a in accounts if (a["status"] or "").lower() == "active"] or accounts
-    active_rates = [r for r in rates if (r["status"] or "active").lower() == "active"]
-    rate = active_rates[0] if active_rates else None  # some books keep none (KashFlow)
-    tax = {"accounting_tax_rate_id": rate["id"]} if rate else {}
+    expense = pick_account(accounts, "Expense", ("stationery", "printing", "kantoor"))
+    income = pick_account(accounts, "Income", ("sales", "omzet"))
+    rate = pick_rate(rates, "bills")
+    sales_rate = pick_rate(rates, "invoices")
+    tax = {"accounting_tax_rate_id": sales_rate["id"]} if sales_rate else {}
+
+    def shown(rate: Any) -> str:
+        """``Standard rate (20%)``; the percentage added where the name lacks it."""
+        if not rate:
+            return "none"
+        percent = f"{(rate['effective_tax_rate'] or 0) / 100:g}%"
+        return rate["name"] if percent in (rate["name"] or "") else f"{rate['name']} ({percent})"
+
+    print(
+        f"    coding: bills to {expense['name']!r} at {shown(rate)},"
+        f" invoices to {income['name']!r} at {shown(sales_rate)}"
+    )
     await api.call(
         "PATCH",
         f"/v1/entities/{entity['id']}/settings",
         json={
             "accounting": {
-                "ledger_account_ids": {"products": active[0]["id"]},
+                "ledger_account_ids": {"products": income["id"]},
                 "tax_ids": {"deductions": rate["id"] if rate else None},
             }
         },
@@ -425,10 +468,10 @@ async def run_platform(
             "quantity": 4,
             "unit_price": 1250,
             "tax": (rate["effective_tax_rate"] or 0) if rate else 0,
-            **tax,
+            **({"accounting_tax_rate_id": rate["id"]} if rate else {}),
         }
         if with_account:
-            line["ledger_account_id"] = active[0]["id"]
+            line["ledger_account_id"] = expense["id"]
         created = await api.call("POST", f"/v1/payables/{p['id']}/line_items", json=line)
         await api.call("POST", f"/v1/payables/{p['id']}/submit_for_approval")
         return p["id"], created["id"]
@@ -454,7 +497,7 @@ async def run_platform(
             "name": "Consulting hour",
             "type": "service",
             "price": {"currency": "GBP", "value": 15000},
-            "ledger_account_id": active[0]["id"],
+            "ledger_account_id": income["id"],
         },
     )
     unaccounted = await api.call(
@@ -536,11 +579,11 @@ async def run_platform(
     await api.call(
         "PATCH",
         f"/v1/payables/{bad_bill}/line_items/{bad_line}",
-        json={"ledger_account_id": active[0]["id"]},
+        json={"ledger_account_id": expense["id"]},
     )
     await api.call("POST", f"/v1/payables/{bad_bill}/approve_payment_operation")
     await api.call(
-        "PATCH", f"/v1/products/{unaccounted['id']}", json={"ledger_account_id": active[0]["id"]}
+        "PATCH", f"/v1/products/{unaccounted['id']}", json={"ledger_account_id": income["id"]}
     )
     await api.call("POST", f"/v1/accounting_synced_records/{records['invoice 2']['id']}/push")
     fixed_bill = await settled("bill", bad_bill)
@@ -578,7 +621,11 @@ async def run_platform(
             )
             report.check(
                 "bill in the accounting system",
-                bill.get("status") == "Open" and float(bill.get("subTotal", 0)) == 50.0,
+                bill.get("status") == "Open"
+                and float(bill.get("subTotal", 0)) == 50.0
+                # the line's VAT at the rate it was coded to (50.00 x 20% = 10.00)
+                and float(bill.get("taxAmount") or 0)
+                == round(50 * ((rate or {}).get("effective_tax_rate") or 0) / 10000, 2),
             )
             report.check(
                 "invoice in the accounting system",

@@ -24,7 +24,8 @@ versions). Every generated record is marked twice: its ``id`` starts with ``gen-
 (:func:`is_generated`, which also reads a pulled record's provider id) and it carries
 ``supplementalData: {"content": {"sandbox": {"generated": true}}}``. A generated account or
 tax rate whose id, code or name is already published, or a generated non-zero rate whose
-percentage is, is left out; no generated contact shares a word (legal forms aside) with a
+percentage an active published rate already offers where it is used (bills, invoices), is
+left out; no generated contact shares a word (legal forms aside) with a
 published contact. ``modifiedDate`` is the newest published ``modifiedDate`` of the company,
 so the generated records look as old as the snapshot Codat published.
 """
@@ -324,16 +325,32 @@ def _accounts(style: _Style, rng: random.Random, published: list[dict[str, Any]]
     return accounts
 
 
+def _used_on(rate: dict[str, Any]) -> set[str]:
+    """Where a published rate may be used, from its ``validDatatypeLinks`` (none: anywhere)."""
+    links = " ".join(
+        link for entry in rate.get("validDatatypeLinks") or () for link in entry.get("links") or ()
+    )
+    if not links:
+        return {"bills", "invoices"}
+    return {side for side, word in (("bills", "Bill."), ("invoices", "Invoice.")) if word in links}
+
+
 def _tax_rates(style: _Style, published: list[dict[str, Any]], stamp: str):
     taken = {_lower(t.get(k)) for t in published for k in ("id", "code", "name")}
-    rates_taken = {
-        float(t["effectiveTaxRate"])
+    covered = {  # (percentage, side) a published active rate already serves
+        (float(t["effectiveTaxRate"]), side)
         for t in published
-        if isinstance(t.get("effectiveTaxRate"), int | float) and t["effectiveTaxRate"]
+        if isinstance(t.get("effectiveTaxRate"), int | float)
+        and t["effectiveTaxRate"]
+        and _lower(t.get("status")) == "active"
+        for side in _used_on(t)
     }
     out = []
     for code, name, rate, used_on in style.rates:
-        if {_lower(code), _lower(name)} & taken or (rate and rate in rates_taken):
+        sides = {"bills", "invoices"} if used_on == "both" else {used_on}
+        if {_lower(code), _lower(name)} & taken or (
+            rate and all((rate, side) in covered for side in sides)
+        ):
             continue
         links = {"bills": _BILLS, "invoices": _INVOICES, "both": _INVOICES + _BILLS}[used_on]
         out.append(

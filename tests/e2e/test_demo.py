@@ -29,8 +29,13 @@ async def test_demo_for_xero_turns_out_as_it_should(capsys, monkeypatch, tmp_pat
     assert "{'" not in out  # no Python dict
     assert re.search(r"bill without ledger account refused at approval \(intended: ", out)
     assert "the entity has no default ledger account for products; set one" in out
-    assert "bill DEMO-BILL-1 Open total 50.00 GBP" in out
-    assert "invoice DEMO-INV-1 Submitted total 300.00 GBP" in out
+    # coded to an expense account at 20% VAT (the sandbox's generated chart and rates)
+    assert (
+        "coding: bills to 'Printing & Stationery' at 20% (VAT on Expenses),"
+        " invoices to 'Sales' at 20% (VAT on Income)"
+    ) in out
+    assert "bill DEMO-BILL-1 Open total 60.00 GBP" in out
+    assert "invoice DEMO-INV-1 Submitted total 360.00 GBP" in out
 
 
 async def test_demo_keeps_its_folder_with_keep(capsys, monkeypatch, tmp_path) -> None:
