@@ -105,11 +105,20 @@ def mount_sandbox(sandbox_app: Litestar) -> Any:
     return sandbox_mount
 
 
-def create_embedded_smarty() -> Litestar:
-    """The Smarty Accounting emulator with its example organisations (``smarty_sandbox``)."""
-    from smarty_sandbox import create_smarty_app
+def create_embedded_smarty(settings: Settings) -> Litestar:
+    """The Smarty Accounting emulator with its example organisations (``smarty_sandbox``),
+    its state kept in ``smarty-state.json`` beside the Codat sandbox's (a restarted service
+    finds its organisations, documents and tokens)."""
+    from smarty_sandbox import SmartyConfig, create_smarty_app
 
-    return create_smarty_app()
+    folder = Path(embedded_sandbox_state_path(settings)).parent
+    return create_smarty_app(
+        SmartyConfig(
+            state_path=str(folder / "smarty-state.json"),
+            client_id=settings.smarty_client_id,
+            client_secret=settings.smarty_client_secret,
+        )
+    )
 
 
 def mount_smarty(smarty_app: Litestar) -> Any:
@@ -148,7 +157,7 @@ def build_service_app(
     if sandbox_app is not None and settings.embedded_sandbox:
         extra_routes.append(mount_sandbox(sandbox_app))
     if settings.embedded_smarty and provider_transport is None:
-        extra_routes.append(mount_smarty(create_embedded_smarty()))
+        extra_routes.append(mount_smarty(create_embedded_smarty(settings)))
     if run_jobs is None:
         run_jobs = settings.role != "api"
     jobs = Jobs(

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -82,6 +84,9 @@ class SmartyConfig:
     access_ttl_s: float = 3600.0
     seed_examples: bool = True
     faults: SmartyFaults = field(default_factory=SmartyFaults)
+    #: A JSON file the state is kept in (loaded at start, written after every change);
+    #: None: memory only.
+    state_path: str | None = None
 
 
 class Emulator:
@@ -93,8 +98,22 @@ class Emulator:
         self.faults = config.faults
         self.rng = random.Random(config.faults.seed)
         self.stats: Counter[str] = Counter()
-        if config.seed_examples:
+        path = Path(config.state_path) if config.state_path else None
+        if path is not None and path.exists():
+            self.store = Store.from_json(json.loads(path.read_text()))
+        elif config.seed_examples:
             seed_examples(self.store)
+        self.save()
+
+    def save(self) -> None:
+        """Write the state to ``state_path`` (atomically), when one is configured."""
+        if not self.config.state_path:
+            return
+        path = Path(self.config.state_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(msgspec.json.encode(self.store.to_json()))
+        os.replace(tmp, path)
 
     def set_faults(self, faults: SmartyFaults) -> None:
         self.faults = faults
@@ -164,7 +183,9 @@ async def _enter(request: Request, *, write: bool) -> tuple[Emulator, Any]:
 
 
 def _landed(emu: Emulator) -> None:
-    """After a write is applied: maybe answer 504 as a timed-out gateway would."""
+    """After a write is applied: keep the state, then maybe answer 504 as a timed-out
+    gateway would."""
+    emu.save()
     if emu.faults.timeout_rate and emu.rng.random() < emu.faults.timeout_rate:
         emu.stats["fault_timeout"] += 1
         raise SmartyError(504, "Gateway timeout")
@@ -252,7 +273,9 @@ async def access_token(request: Request) -> Response[bytes]:
     user = emu.store.users.get(str(body.get("username") or "").lower())
     if user is None or user.password != body.get("password"):
         raise SmartyError(401, "Invalid username or password")
-    return envelope(200, "", **emu.store.issue(user.email, emu.config.access_ttl_s, time.time()))
+    answer = emu.store.issue(user.email, emu.config.access_ttl_s, time.time())
+    emu.save()
+    return envelope(200, "", **answer)
 
 
 @post("/oauth/authenticate/refreshtoken", status_code=200)
@@ -262,7 +285,9 @@ async def refresh_token(request: Request) -> Response[bytes]:
     body = await _body(request)
     _client(emu, body)
     token = str(body.get("refresh_token") or "")
-    return envelope(200, "", **emu.store.refresh(token, emu.config.access_ttl_s, time.time()))
+    answer = emu.store.refresh(token, emu.config.access_ttl_s, time.time())
+    emu.save()
+    return envelope(200, "", **answer)
 
 
 # ---- API ----------------------------------------------------------------------------------
@@ -457,6 +482,7 @@ async def post_organisation(request: Request) -> Response[bytes]:
             users=tuple(users),
             **sizes,
         )
+    emu.save()
     return envelope(201, "", organisation=org.summary())
 
 
@@ -464,14 +490,19 @@ async def post_organisation(request: Request) -> Response[bytes]:
 async def post_revoke(request: Request) -> Response[bytes]:
     """Revoke the refresh tokens (of ``{"email": ...}``, or everyone's)."""
     body = await _body(request)
-    count = _emulator(request).store.revoke(body.get("email"))
+    emu = _emulator(request)
+    count = emu.store.revoke(body.get("email"))
+    emu.save()
     return envelope(200, "", revoked=count)
 
 
 @post("/_admin/expire_access_tokens", status_code=200)
 async def post_expire(request: Request) -> Response[bytes]:
     """Expire every access token now (refresh tokens stay valid)."""
-    return envelope(200, "", expired=_emulator(request).store.expire_access_tokens())
+    emu = _emulator(request)
+    expired = emu.store.expire_access_tokens()
+    emu.save()
+    return envelope(200, "", expired=expired)
 
 
 @get("/_admin/stats")

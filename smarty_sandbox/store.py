@@ -10,7 +10,6 @@ sends it.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -150,10 +149,65 @@ class Store:
         self.organisations: dict[int, Organisation] = {}
         self.access_tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, str] = {}
-        self._ids = itertools.count(1001)
+        self.last_id = 1000
 
     def next_id(self) -> int:
-        return next(self._ids)
+        """A new record id (integers, unique across kinds and organisations)."""
+        with self.lock:
+            self.last_id += 1
+            return self.last_id
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything held, as JSON values (``from_json`` reads it back)."""
+        with self.lock:
+            return {
+                "last_id": self.last_id,
+                "users": [
+                    {"email": u.email, "password": u.password, "organisations": u.organisation_ids}
+                    for u in self.users.values()
+                ],
+                "organisations": [
+                    {
+                        "organisation_id": o.organisation_id,
+                        "name": o.name,
+                        "country": o.country,
+                        "currency": o.currency,
+                        "invoice_number": o.invoice_number,
+                        "bill_number": o.bill_number,
+                        "records": {k: list(v.values()) for k, v in o.records.items()},
+                    }
+                    for o in self.organisations.values()
+                ],
+                "access_tokens": {
+                    t: [v.email, v.expires_at] for t, v in self.access_tokens.items()
+                },
+                "refresh_tokens": dict(self.refresh_tokens),
+            }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Store:
+        """A store from :meth:`to_json`'s output."""
+        store = cls()
+        store.last_id = int(data["last_id"])
+        for u in data["users"]:
+            store.users[u["email"]] = User(u["email"], u["password"], list(u["organisations"]))
+        for o in data["organisations"]:
+            org = Organisation(
+                int(o["organisation_id"]),
+                o["name"],
+                country=o["country"],
+                currency=o["currency"],
+                invoice_number=int(o["invoice_number"]),
+                bill_number=int(o["bill_number"]),
+            )
+            for kind, rows in o["records"].items():
+                org.records[kind] = {int(r[KINDS[kind]["id"]]): r for r in rows}
+            store.organisations[org.organisation_id] = org
+        store.access_tokens = {
+            t: Token(v[0], float(v[1])) for t, v in data["access_tokens"].items()
+        }
+        store.refresh_tokens = dict(data["refresh_tokens"])
+        return store
 
     # ---- users and tokens -----------------------------------------------------------------
 

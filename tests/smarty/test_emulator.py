@@ -311,3 +311,31 @@ async def test_faults_and_generator(api: Api) -> None:
     page = (await api.call("GET", "/invoices", params={"page_size": 200, "page_number": 2})
             ).json()  # fmt: skip
     assert page["page_setting"]["total"] == 250 and len(page["invoices"]) == 50
+
+
+async def test_state_kept_in_a_file_across_restarts(tmp_path) -> None:
+    path = str(tmp_path / "smarty-state.json")
+    first = create_smarty_app(SmartyConfig(state_path=path))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=first), base_url="http://smarty.test"
+    ) as http:
+        api = Api(http, first)
+        tokens = await api.login()
+        made = await api.call(
+            "POST", "/contacts", json={"display_name": "Kept Ltd", "contact_type": "Customer"}
+        )
+        assert made.status_code == 201
+    again = create_smarty_app(SmartyConfig(state_path=path))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=again), base_url="http://smarty.test"
+    ) as http:
+        api = Api(http, again)
+        api.token, api.org = tokens["access_token"], str(made.json()["contact"]["contact_id"])
+        orgs = (await api.call("GET", "/organisations", org=False)).json()["organisations"]
+        api.org = str(orgs[0]["organisation_id"])
+        found = (await api.call("GET", "/contacts", params={"search_text": "Kept"})).json()
+        assert [c["display_name"] for c in found["contacts"]] == ["Kept Ltd"]
+        created = await api.call(
+            "POST", "/contacts", json={"display_name": "Next Ltd", "contact_type": "Supplier"}
+        )
+        assert created.json()["contact"]["contact_id"] > made.json()["contact"]["contact_id"]
