@@ -28,6 +28,9 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import make_partner
 from tests.e2e.conftest import World
@@ -171,7 +174,8 @@ async def _ambiguous_vendor(world: World) -> tuple[str, str, list[str]]:
 
 
 async def _other_partners_record(world: World, sessionmaker: Any) -> tuple[str, str]:
-    """Another partner with a connected entity: (its entity id, one of its synced records)."""
+    """Another partner's entity and one of its synced records: a bill pushed at submission
+    while the entity's connection is disconnected (its record waits in ``error``)."""
     other = await make_partner(world.client, sessionmaker, "Other partner")
     r = await world.client.patch(
         "/v1/settings",
@@ -179,21 +183,51 @@ async def _other_partners_record(world: World, sessionmaker: Any) -> tuple[str, 
         json={"accounting": {"provider": "codat", "token": "sandbox"}},
     )
     assert r.status_code == 200, r.text
-    mine = world.partner
-    world.partner = other
-    try:
-        entity = await other.create_entity("Their Ltd")
-        await world.connect(entity, "xero")
-    finally:
-        world.partner = mine
-    for object_type in ("customer", "vendor", "product"):
+    entity = await other.create_entity("Their Ltd")
+    h = other.entity_headers(entity)
+    made = await world.client.post(
+        "/v1/accounting_connections", headers=h, json={"platform": "xero"}
+    )
+    assert made.status_code == 201, made.text
+    r = await world.client.post(
+        f"/v1/accounting_connections/{made.json()['id']}/disconnect", headers=h
+    )
+    assert r.status_code == 200, r.text
+    r = await world.client.patch(
+        "/v1/accounting_sync_rules",
+        headers=h,
+        json={"push_statuses": {"payable": ["approve_in_progress", "waiting_to_be_paid"]}},
+    )
+    assert r.status_code == 200, r.text
+    vendor = await world.client.post(
+        "/v1/counterparts",
+        headers=h,
+        json={"type": "organization", "organization": {"legal_name": "Theirs", "is_vendor": True}},
+    )
+    assert vendor.status_code == 201, vendor.text
+    payable = await world.client.post(
+        "/v1/payables",
+        headers=h,
+        json={"currency": "GBP", "counterpart_id": vendor.json()["id"], "issued_at": "2026-11-01"},
+    )
+    assert payable.status_code == 201, payable.text
+    pid = payable.json()["id"]
+    r = await world.client.post(
+        f"/v1/payables/{pid}/line_items",
+        headers=h,
+        json={"name": "Paper", "quantity": 1, "unit_price": 1000, "tax": 0},
+    )
+    assert r.status_code == 201, r.text
+    r = await world.client.post(f"/v1/payables/{pid}/submit_for_approval", headers=h)
+    assert r.status_code == 200, r.text
+
+    async def record() -> str | None:
         r = await world.client.get(
-            f"/v1/accounting_synced_records?object_type={object_type}",
-            headers=other.entity_headers(entity),
+            f"/v1/accounting_synced_records?object_type=bill&object_id={pid}", headers=h
         )
-        if r.json()["data"]:
-            return entity, r.json()["data"][0]["id"]
-    raise AssertionError("the other partner's pull made no synced record")
+        return (r.json()["data"] or [{}])[0].get("id")
+
+    return entity, await world.wait_for(record, what="the other partner's synced record")
 
 
 def _tour(base: str, api: dict[str, Any]) -> None:
@@ -209,6 +243,12 @@ def _tour(base: str, api: dict[str, Any]) -> None:
     def text() -> str:
         return driver.find_element(By.TAG_NAME, "body").text
 
+    def go(element: WebElement) -> None:
+        """Click a link or a form's button and wait for the next page."""
+        page = driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
     def no_alert() -> None:
         try:
             _ = driver.switch_to.alert
@@ -223,23 +263,26 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         driver.find_element(By.NAME, "client_id").send_keys(api["client_id"])
         driver.find_element(By.NAME, "client_secret").send_keys(api["client_secret"])
         shot("01-sign-in")
-        driver.find_element(By.CSS_SELECTOR, "#sign-in button").click()
+        go(driver.find_element(By.CSS_SELECTOR, "#sign-in button"))
         assert "Entities" in driver.find_element(By.TAG_NAME, "h1").text, text()
         assert "Retry Ltd" in text() and "Books Ltd" in text() and "Their Ltd" not in text()
         shot("02-entities")
 
         # The entity: its connection's health, then its failed bills.
-        driver.find_element(By.LINK_TEXT, "Retry Ltd").click()
+        go(driver.find_element(By.LINK_TEXT, "Retry Ltd"))
         assert "connected" in text() and "taxRates" in text(), text()
+        # Sync now: queued, counted against the daily quota of manual syncs.
+        go(driver.find_element(By.CSS_SELECTOR, "button.sync-now"))
+        assert "Sync queued (19 of 20 manual syncs left today)" in text(), text()
         shot("03-entity")
-        driver.find_element(By.CSS_SELECTOR, "table.counts a.status.error").click()
+        go(driver.find_element(By.CSS_SELECTOR, "table.counts a.status.error"))
         assert "Synced records: bill" in text()
         shot("04-failed-bills")
         rows = driver.find_elements(By.CSS_SELECTOR, "table.records tbody tr")
         assert len(rows) == 1 and "error" in rows[0].text, [r.text for r in rows]
         assert XSS in rows[0].text, rows[0].text  # the vendor's name, as text
         no_alert()
-        rows[0].find_element(By.TAG_NAME, "a").click()
+        go(rows[0].find_element(By.TAG_NAME, "a"))
 
         # The record: the error as a person reads it.
         error = driver.find_element(By.ID, "record-error").text
@@ -258,7 +301,7 @@ def _tour(base: str, api: dict[str, Any]) -> None:
             timeout=30,
         )
         assert fixed.status_code == 200, fixed.text
-        driver.find_element(By.ID, "retry").click()
+        go(driver.find_element(By.ID, "retry"))
 
         def done() -> bool:
             if driver.find_element(By.ID, "sync-status").text == "done":
@@ -278,7 +321,7 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         assert "name: exact" in candidates[0].text, candidates[0].text
         shot("07-ambiguous")
         chosen = next(c for c in candidates if api["chosen"] in c.text)
-        chosen.find_element(By.CSS_SELECTOR, "button.link-this").click()
+        go(chosen.find_element(By.CSS_SELECTOR, "button.link-this"))
         assert driver.find_element(By.ID, "sync-status").text == "done", text()
         assert "Decided: linked" in text()
         assert api["chosen"] in driver.find_element(By.CSS_SELECTOR, "dl.fields").text
@@ -304,7 +347,7 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         assert "Entities" in text()  # still signed in: nothing else happened
 
         # Sign out: back to the sign-in form; the console is closed again.
-        driver.find_element(By.ID, "sign-out").click()
+        go(driver.find_element(By.ID, "sign-out"))
         assert driver.current_url.endswith("/console/login")
         driver.get(f"{base}/console/entities/{api['entity']}")
         assert driver.current_url.endswith("/console/login")

@@ -31,7 +31,7 @@ def test_json_off_a_terminal_with_the_ids_in_context(output) -> None:
     try:
         logs.bind(entity_id="e-1")
         logging.getLogger("acctsync.test").warning("pull %s failed", "bills")
-        logging.getLogger("uvicorn.error").info("uvicorn speaks the same format")
+        logging.getLogger("uvicorn.error").warning("uvicorn speaks the same format")
     finally:
         unbind()
     logging.getLogger("acctsync.test").info("after the request")
