@@ -8,7 +8,9 @@ client is what every demo and test exercises. Public interface::
     app = create_sandbox_app(SandboxConfig(public_url="http://localhost:8000/sandbox"))
 
 ``generate_company_data(GeneratorSpec(...))`` builds a reproducible company of any size;
-``PLATFORMS`` is the platform table (key, name, example-data folder).
+``PLATFORMS`` is the platform table (key, name, example-data folder). The example companies
+are Codat's published records plus a generated layer (``sandbox.supplement``: chart of
+accounts, tax rates, contacts; ``is_generated`` tells its records apart).
 """
 
 from sandbox.app import SandboxRuntime, create_sandbox_app
