@@ -14,10 +14,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AccountingTaxRate, LedgerAccount, PulledRecord
+from app.providers.codat.records import decode_object, record_type_for
 
 _ACCOUNT_FIELDS = ("name", "nominal_code", "description", "type", "subtype", "status",
                    "currency", "current_balance", "is_bank_account", "is_deleted")  # fmt: skip
@@ -63,3 +65,47 @@ async def drop_unchanged(
         stored_raw = {pid: bytes(raw) for pid, raw in rows}
         keep = [i for i, r in enumerate(records) if stored_raw.get(r.id) != bytes(raws[i])]
     return [records[i] for i in keep], [raws[i] for i in keep]
+
+
+async def vanished(
+    session: AsyncSession, connection_id: uuid.UUID, data_type: str, seen: set[str]
+) -> tuple[list[Any], list[Any]]:
+    """After a complete read of every page: the stored records of ``data_type`` that were
+    not read (deleted in the books; a provider that reports no deletions just stops listing
+    them), as records marked ``metadata.isDeleted`` with their raw JSON, for the pull to store
+    and match as Codat's deletions are. Ledger accounts and tax rates are marked deleted here.
+    """
+    if data_type in ("accounts", "taxRates"):
+        model: Any = LedgerAccount if data_type == "accounts" else AccountingTaxRate
+        rows = (
+            await session.scalars(
+                select(model).where(
+                    model.connection_id == connection_id, model.is_deleted.is_(False)
+                )
+            )
+        ).all()
+        for row in rows:
+            if row.provider_id not in seen:
+                row.is_deleted = True
+        return [], []
+    stored = (
+        await session.execute(
+            select(PulledRecord.provider_id, PulledRecord.raw).where(
+                PulledRecord.connection_id == connection_id,
+                PulledRecord.data_type == data_type,
+                PulledRecord.is_deleted.is_(False),
+            )
+        )
+    ).all()
+    records, raws = [], []
+    for provider_id, raw in stored:
+        if provider_id in seen:
+            continue
+        value = msgspec.json.decode(bytes(raw))
+        if not isinstance(value, dict):
+            continue
+        value["metadata"] = {**(value.get("metadata") or {}), "isDeleted": True}
+        encoded = msgspec.Raw(msgspec.json.encode(value))
+        records.append(decode_object(record_type_for(data_type), encoded))
+        raws.append(encoded)
+    return records, raws

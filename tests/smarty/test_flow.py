@@ -225,3 +225,31 @@ async def test_unchanged_pull_writes_nothing(smarty_world: SmartyWorld, sessionm
     assert after == stamps
     # an unchanged organisation: one page per data type and one organisation read, 0 writes
     assert world.emulator.stats["read"] - reads == 8, world.emulator.stats["read"] - reads
+
+
+async def test_a_contact_deleted_in_the_books_is_marked(smarty_world: SmartyWorld) -> None:
+    """Smarty reports no deletions: a linked contact that a complete read no longer lists
+    is marked deleted and its synced record says ``deleted_upstream``, as on Codat."""
+    world = smarty_world
+    entity = await world.partner.create_entity("Harbour Coffee Roasters Ltd")
+    h = world.partner.entity_headers(entity)
+    known = await _counterpart(world, h, "Northside Bakery", "Leeds", "7 Church Ln", "LS2 7EY")
+    conn = await world.connect(entity)
+    path = f"/v1/accounting_synced_records?object_type=customer&object_id={known}"
+    linked = (await _get(world, entity, path))["data"][0]
+    assert linked["sync_status"] == "done"
+    org = world.emulator.store.organisations[int(await _organisation_of(world, conn))]
+    del org.records["contacts"][int(linked["provider_object_id"])]  # deleted in the books
+    r = await world.client.post(f"/v1/accounting_connections/{conn['id']}/sync", headers=h)
+    assert r.status_code == 202, r.text
+
+    async def marked() -> Any:
+        record = (await _get(world, entity, path))["data"][0]
+        return record if (record.get("errors") or {}).get("code") == "deleted_upstream" else None
+
+    record = await world.wait_for(marked, what="deleted_upstream")
+    assert record["sync_status"] == "error"
+
+
+async def _organisation_of(world: SmartyWorld, conn: dict[str, Any]) -> str:
+    return str(world.emulator.store.users["owner@harbour.example"].organisation_ids[0])
