@@ -29,6 +29,7 @@ from typing import Any
 from babel.numbers import get_currency_precision
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import logs, metrics
 from app.connections import health
 from app.connections import queries as connection_queries
 from app.db.models import AccountingConnection
@@ -37,7 +38,7 @@ from app.providers import ProviderError, ProviderNotFound
 from app.providers.factory import NoProviderKey
 from app.sync import ingest_memory, queries
 from app.sync.providers import provider_flag, provider_for_connection
-from app.sync.unchanged import drop_unchanged, vanished
+from app.sync.unchanged import drop_unchanged
 
 log = logging.getLogger("acctsync.pull")
 PAGE_SIZE = 5000
@@ -210,11 +211,6 @@ async def pull_data_type(
         )
 
     count, newest_seen = 0, None
-    # a provider that reports no deletions: what a complete read did not list is gone
-    seen: set[str] | None = (
-        set() if not provider_flag(provider, "supports_modified_since") else None
-    )
-    listed = 0
     # The next page is read while this one is stored and matched (two pages in memory at
     # most); its failure surfaces only after this page and its cursor are committed.
     pending: asyncio.Task[Any] | None = fetch(1, since)
@@ -230,9 +226,6 @@ async def pull_data_type(
             if page.has_next and records:
                 since, page_no = (newest, 1) if restart else (since, page_no + 1)
                 pending = fetch(page_no, since)
-            if seen is not None:
-                seen.update(r.id for r in records)
-                listed = page.total_results
             # One transaction per page: its records, their matching and the cursor.
             async with ctx.sessionmaker() as session:
                 read, raws = records, page.raw
@@ -266,15 +259,6 @@ async def pull_data_type(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
-    # (only when the listing held still: a deletion during the read shifts the pages)
-    if seen is not None and len(seen) == listed:
-        async with ctx.sessionmaker() as session:
-            gone, gone_raws = await vanished(session, connection.id, data_type, seen)
-            if gone:
-                await _store_page(session, connection.id, data_type, gone, gone_raws)
-                if after_page is not None:
-                    await after_page(session, data_type, gone)
-            await session.commit()
     # The first, full pull sets the cursor once every page is stored; the newest record seen
     # moves the cursor past its second once that second is settled (see `settled_cursor`).
     # A pull that reads nothing leaves the cursor alone.
@@ -347,6 +331,7 @@ async def _pull(
     from app.sync.matching import PullMatcher
 
     connection_id = connection.id
+    logs.bind(partner_id=partner_id, entity_id=connection.entity_id, connection_id=connection_id)
     try:
         provider = await provider_for_connection(ctx, partner_id, connection)
     except NoProviderKey:
@@ -366,6 +351,7 @@ async def _pull(
     results: dict[str, int | str] = {}
     for data_type in wanted:
         stats = PullStats()
+        clock = metrics.clock()
         failure: ProviderError | None = None
         try:
             results[data_type] = await pull_data_type(
@@ -390,6 +376,8 @@ async def _pull(
         if isinstance(failure, ProviderNotFound):
             company_missing = await _company_missing(provider, connection.provider_company_id)
         finished = dt.datetime.now(dt.UTC)
+        read = int(results[data_type]) if failure is None else 0
+        metrics.pull_done(data_type, failure is None, clock, read, stats.changed)
         async with ctx.sessionmaker() as session:
             row = await queries.cursor(session, connection.id, data_type)
             row.last_run_at = finished
