@@ -89,6 +89,9 @@ _DESCRIPTIONS = {
 EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
     "post_auth_token": ("401",),
     "post_accounting_connections_id_sync": ("429",),
+    # a second active connection, or no provider key (409); the provider refused us or is down
+    "post_accounting_connections": ("409", "502", "503"),
+    "post_accounting_connections_id_disconnect": ("502", "503"),
     # the receivers read the body themselves: 400 malformed, 413 over 1 MiB
     "post_webhooks_codat": ("400", "413"),
     "post_webhooks_codat_partner": ("400", "413"),
