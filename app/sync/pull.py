@@ -38,7 +38,7 @@ from app.providers import ProviderError, ProviderNotFound
 from app.providers.factory import NoProviderKey
 from app.sync import ingest_memory, queries
 from app.sync.providers import provider_flag, provider_for_connection
-from app.sync.unchanged import drop_unchanged
+from app.sync.unchanged import drop_unchanged, vanished
 
 log = logging.getLogger("acctsync.pull")
 PAGE_SIZE = 5000
@@ -211,6 +211,11 @@ async def pull_data_type(
         )
 
     count, newest_seen = 0, None
+    # a provider that reports no deletions: what a complete read did not list is gone
+    seen: set[str] | None = (
+        set() if not provider_flag(provider, "supports_modified_since") else None
+    )
+    listed = 0
     # The next page is read while this one is stored and matched (two pages in memory at
     # most); its failure surfaces only after this page and its cursor are committed.
     pending: asyncio.Task[Any] | None = fetch(1, since)
@@ -226,6 +231,9 @@ async def pull_data_type(
             if page.has_next and records:
                 since, page_no = (newest, 1) if restart else (since, page_no + 1)
                 pending = fetch(page_no, since)
+            if seen is not None:
+                seen.update(r.id for r in records)
+                listed = page.total_results
             # One transaction per page: its records, their matching and the cursor.
             async with ctx.sessionmaker() as session:
                 read, raws = records, page.raw
@@ -259,6 +267,15 @@ async def pull_data_type(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
+    # (only when the listing held still: a deletion during the read shifts the pages)
+    if seen is not None and len(seen) == listed:
+        async with ctx.sessionmaker() as session:
+            gone, gone_raws = await vanished(session, connection.id, data_type, seen)
+            if gone:
+                await _store_page(session, connection.id, data_type, gone, gone_raws)
+                if after_page is not None:
+                    await after_page(session, data_type, gone)
+            await session.commit()
     # The first, full pull sets the cursor once every page is stored; the newest record seen
     # moves the cursor past its second once that second is settled (see `settled_cursor`).
     # A pull that reads nothing leaves the cursor alone.
