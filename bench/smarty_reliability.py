@@ -64,6 +64,7 @@ async def run(args: argparse.Namespace) -> None:
             documents=args.documents,
             restart_at=None if args.no_kill else 0.5,
             limit=args.limit,
+            concurrency=args.concurrency,
         )
     wall = time.perf_counter() - started
     await engine.dispose()
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--no-kill", action="store_true", help="do not restart the job runner")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--limit", type=float, default=300.0, help="seconds to wait at most")
+    parser.add_argument("--concurrency", type=int, default=8, help="partner requests at once")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(run(args))

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from app.db.models import SyncedRecord
 from app.jobs import Jobs
+from app.runtime import settle_tasks
 from app.sync.push import common as push_common
 from smarty_sandbox import SmartyFaults
 from tests.conftest import DATABASE_URL
@@ -58,6 +59,9 @@ async def _restart(world: SmartyWorld) -> None:
     start a fresh one, as a restarted worker: only the tables say what is left."""
     old: Jobs = world.service.state.jobs
     await old.stop()
+    # as the process's shutdown does: the cancelled jobs' database connections finish closing
+    # (on SQLite an abandoned one would keep its write lock; a killed process's dies with it)
+    await settle_tasks()
     await asyncio.sleep(0.2)
     fresh = Jobs(old.settings, old.engine, old.context.sessionmaker, old.context.provider_for,
                  run_worker=True, sweep_interval=old.sweep_interval)  # fmt: skip
@@ -78,6 +82,7 @@ async def run_smarty_scenario(
     faults: SmartyFaults | None = FAULTS,
     restart_at: float | None = None,
     limit: float = 60.0,
+    concurrency: int = 8,
 ) -> Figures:
     """Push ``documents`` (half bills, half invoices) under ``faults``; with ``restart_at``
     (0..1) kill and restart the job runner once that share has been created."""
@@ -129,7 +134,7 @@ async def run_smarty_scenario(
     started = time.monotonic()
     figures = Figures(documents=documents)
     restarted = asyncio.Event()
-    gate = asyncio.Semaphore(8)
+    gate = asyncio.Semaphore(concurrency)  # partner requests in flight at once
 
     async def one(n: int) -> None:
         async with gate:
