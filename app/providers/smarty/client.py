@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
+from app import metrics
 from app.providers.base import (
     ErrorMessage,
     ProviderAuthError,
@@ -300,11 +301,15 @@ class SmartyClient:
                     timeout=self._timeout,
                 )
             except httpx.TransportError as exc:
+                metrics.provider_call("smarty", method, path, None, None, attempt)
                 reason, status, retry_after = type(exc).__name__, None, None
                 if is_write:
                     break
             else:
                 status = response.status_code
+                metrics.provider_call(
+                    "smarty", method, path, status, response.elapsed.total_seconds(), attempt
+                )
                 if 200 <= status < 300:
                     try:
                         body = response.json()
