@@ -280,6 +280,13 @@ async def _dispatch_events(ctx: JobContext, partner_ids: list[str] | None) -> in
 assert event_dispatch  # imported for its commit listener
 
 
+@registry.reconciler
+async def reconcile_event_deliveries(ctx: JobContext) -> int:
+    """Queue the deliveries the tables say are due when the runner starts (a restart lost the
+    in-memory retries, or events were committed while no runner was up)."""
+    return await _dispatch_events(ctx, None)
+
+
 @registry.task()
 async def mark_overdue_receivables() -> int:
     """Move receivables past their due date to ``overdue`` (pushed under the default rules),

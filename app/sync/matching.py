@@ -30,6 +30,7 @@ import matching
 from app.connections import queries as connection_queries
 from app.counterparts import queries as counterpart_queries
 from app.db.models import AccountingConnection, Product, SyncedRecord
+from app.events import announce
 from app.ledger import queries as ledger_queries
 from app.measure_units import service as unit_service
 from app.products import queries as product_queries
@@ -158,11 +159,13 @@ class _Writes:
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
         inserted = set((await session.execute(stmt, self.synced)).scalars())
+        announce(session, SyncedRecord, inserted)  # events: linked, waiting for a person
         if self.products:
             kept = {r["object_id"] for r in self.synced if r["id"] in inserted}
             products = [p for p in self.products if p["id"] in kept]
             if products:
                 await session.execute(insert(Product.__table__), products)
+                announce(session, Product, [p["id"] for p in products])  # product.created
 
 
 class PullMatcher:

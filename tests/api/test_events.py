@@ -250,73 +250,96 @@ async def test_another_partners_subscription_is_not_found(
     assert listed.json()["data"] == []
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"object_type": "payable", "url": "ftp://example.com/x"}, "url"),
-        ({"object_type": "payable", "url": "javascript:alert(1)"}, "url"),
-        ({"object_type": "payable", "url": "file:///etc/passwd"}, "url"),
-        ({"object_type": "payable", "url": "https://user:pw@example.com/x"}, "url"),
-        ({"object_type": "invoice", "url": "https://example.com/x"}, "object_type"),
-        ({"object_type": "payable", "url": "https://example.com/" + "x" * 2100}, "url"),
-        ({"object_type": "payable", "url": "https://example.com/", "bogus": 1}, "bogus"),
-    ],
-)
-async def test_bad_subscriptions_are_422(partner: PartnerCtx, body: dict, field: str) -> None:
-    r = await partner.client.post("/v1/webhook_subscriptions", headers=partner.headers, json=body)
-    assert r.status_code == 422, r.text
-    assert field in r.text
+BAD_SUBSCRIPTIONS = [
+    ({"object_type": "payable", "url": "ftp://example.com/x"}, "url"),
+    ({"object_type": "payable", "url": "javascript:alert(1)"}, "url"),
+    ({"object_type": "payable", "url": "file:///etc/passwd"}, "url"),
+    ({"object_type": "payable", "url": "https://user:pw@example.com/x"}, "url"),
+    ({"object_type": "invoice", "url": "https://example.com/x"}, "object_type"),
+    ({"object_type": "payable", "url": "https://example.com/" + "x" * 2100}, "url"),
+    ({"object_type": "payable", "url": "https://example.com/", "bogus": 1}, "bogus"),
+    ({"object_type": "payable", "url": "http://[::1/x"}, "url"),
+]
+
+
+async def test_bad_subscriptions_are_422_and_change_nothing(partner: PartnerCtx) -> None:
+    for body, field in BAD_SUBSCRIPTIONS:
+        r = await partner.client.post(
+            "/v1/webhook_subscriptions", headers=partner.headers, json=body
+        )
+        assert r.status_code == 422, (body, r.text)
+        assert field in r.text, (body, r.text)
+    listed = await partner.client.get("/v1/webhook_subscriptions", headers=partner.headers)
+    assert listed.json()["data"] == []
 
 
 # --- outbound URLs (server-side request forgery) ---------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1:8000/hook",
-        "http://localhost/hook",
-        "http://[::1]/hook",
-        "http://10.1.2.3/hook",
-        "http://192.168.0.10/hook",
-        "http://172.16.5.5/hook",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[::ffff:127.0.0.1]/hook",
-        "http://0.0.0.0/hook",
-        "http://100.64.0.1/hook",
-    ],
-)
-async def test_production_refuses_private_addresses(
-    settings: Settings, clean_db, sessionmaker, url: str
+PRIVATE_URLS = [
+    "http://127.0.0.1:8000/hook",
+    "http://localhost/hook",
+    "http://[::1]/hook",
+    "http://10.1.2.3/hook",
+    "http://192.168.0.10/hook",
+    "http://172.16.5.5/hook",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://0.0.0.0/hook",
+    "http://100.64.0.1/hook",
+]
+
+
+async def test_production_refuses_private_addresses_unless_allowed(
+    settings: Settings, clean_db, sessionmaker
 ) -> None:
     from litestar.testing import AsyncTestClient
 
     from tests.conftest import make_partner
 
-    production = Settings(
-        database_url=settings.database_url, secret_key=settings.secret_key, env="production"
-    )
-    async with AsyncTestClient(app=create_app(production, engine=clean_db)) as client:
-        partner = await make_partner(client, sessionmaker, "Prod partner")
-        body = {"object_type": "payable", "url": url}
-        r = await client.post("/v1/webhook_subscriptions", headers=partner.headers, json=body)
-        assert r.status_code == 422, r.text
-        assert "refused in production" in r.text or "does not resolve" in r.text
-        r = await client.post(
-            "/v1/webhook_subscriptions",
-            headers=partner.headers,
-            json={"object_type": "payable", "url": "https://93.184.216.34/hook"},
+    async def statuses(**overrides) -> dict[str, int]:
+        production = Settings(
+            database_url=settings.database_url,
+            secret_key=settings.secret_key,
+            env="production",
+            **overrides,
         )
-        assert r.status_code == 201, r.text
-    allowed = Settings(
-        database_url=settings.database_url,
-        secret_key=settings.secret_key,
-        env="production",
-        webhook_allow_private_urls=True,
+        async with AsyncTestClient(app=create_app(production, engine=clean_db)) as client:
+            partner = await make_partner(client, sessionmaker, f"Partner {overrides}")
+            found = {}
+            for url in [*PRIVATE_URLS, "https://93.184.216.34/hook"]:
+                r = await client.post(
+                    "/v1/webhook_subscriptions",
+                    headers=partner.headers,
+                    json={"object_type": "payable", "url": url},
+                )
+                found[url] = r.status_code
+                if r.status_code == 422:
+                    assert "refused in production" in r.text, r.text
+            r = await client.post(  # a subscription moved to a private address: refused too
+                "/v1/webhook_subscriptions",
+                headers=partner.headers,
+                json={"object_type": "payable", "url": "https://93.184.216.34/x"},
+            )
+            r = await client.patch(
+                f"/v1/webhook_subscriptions/{r.json()['id']}",
+                headers=partner.headers,
+                json={"url": "http://10.0.0.7/hook"},
+            )
+            found["patch"] = r.status_code
+            return found
+
+    refused = await statuses()
+    assert {u: refused[u] for u in PRIVATE_URLS} == {u: 422 for u in PRIVATE_URLS}
+    assert refused["https://93.184.216.34/hook"] == 201 and refused["patch"] == 422
+    allowed = await statuses(webhook_allow_private_urls=True)
+    assert set(allowed.values()) == {201, 200}
+
+
+async def test_development_allows_loopback(partner: PartnerCtx) -> None:
+    r = await partner.client.post(
+        "/v1/webhook_subscriptions",
+        headers=partner.headers,
+        json={"object_type": "payable", "url": "http://localhost:8001/hook"},
     )
-    async with AsyncTestClient(app=create_app(allowed, engine=clean_db)) as client:
-        partner = await make_partner(client, sessionmaker, "Allowed partner")
-        r = await client.post(
-            "/v1/webhook_subscriptions", headers=partner.headers, json=body
-        )
-        assert r.status_code == 201, r.text
+    assert r.status_code == 201, r.text
