@@ -18,7 +18,7 @@ the service answers ``{"error": {"message": ...}}`` (:mod:`app.errors`) and 422
   ``ge=0``/``gt=0`` bound as falsy: :func:`_zero_bounds` puts it back);
 - ``/metrics`` is Prometheus text.
 
-The render plugins below serve the described document (JSON and Swagger UI).
+The render plugins below serve the described document (JSON, Swagger UI and ReDoc).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec.inspect
 from litestar import Request
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 
 from app import schemas
 
@@ -244,6 +244,18 @@ class DescribedJsonRenderPlugin(JsonRenderPlugin):
 
 class DescribedSwaggerRenderPlugin(SwaggerRenderPlugin):
     """Swagger UI on the described document."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._described = _Described()
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, self._described(openapi_schema))
+
+
+class DescribedRedocRenderPlugin(RedocRenderPlugin):
+    """ReDoc on the described document (``/schema/redoc``); give it a local ``js_url`` and
+    ``google_fonts=False`` so the page loads nothing from another host."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
@@ -49,7 +50,11 @@ from app.guard import input_guard_middleware
 from app.health.routes import live, ready
 from app.ledger.routes import LedgerAccountController, TaxRateController
 from app.measure_units.routes import MeasureUnitController
-from app.openapi import DescribedJsonRenderPlugin, DescribedSwaggerRenderPlugin
+from app.openapi import (
+    DescribedJsonRenderPlugin,
+    DescribedRedocRenderPlugin,
+    DescribedSwaggerRenderPlugin,
+)
 from app.pagination import Paginator
 from app.partners.routes import PartnerSettingsController
 from app.payables.routes import PayableController
@@ -120,6 +125,10 @@ class MetricsController(PrometheusController):
 #: Swagger UI's files, served by the service from the swagger-ui-bundle package, so that
 #: /schema/swagger works on a machine without internet (no CDN).
 SWAGGER_ASSETS = "/schema-assets/swagger-ui"
+#: ReDoc's standalone bundle, vendored under app/static/redoc (no PyPI package ships it alone;
+#: see the README there), for /schema/redoc without internet.
+REDOC_ASSETS = "/schema-assets/redoc"
+REDOC_DIR = Path(__file__).parent / "static" / "redoc"
 
 
 def provider_error_handler(request: Any, exc: ProviderError) -> Any:
@@ -227,6 +236,9 @@ def create_app(
                 directories=[swagger_ui_bundle.swagger_ui_path],
                 include_in_schema=False,
             ),
+            create_static_files_router(
+                path=REDOC_ASSETS, directories=[REDOC_DIR], include_in_schema=False
+            ),
             *(extra_routes or []),
         ],
         plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings.database_url, engine))],
@@ -246,6 +258,14 @@ def create_app(
                     js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=(
+                        f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}"
+                        "/favicon-32x32.png'>"
+                    ),
+                ),
+                DescribedRedocRenderPlugin(
+                    js_url=f"{REDOC_ASSETS}/redoc.standalone.js",
+                    google_fonts=False,
                     favicon=(
                         f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}"
                         "/favicon-32x32.png'>"
