@@ -24,14 +24,14 @@ from typing import Any
 import httpx
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from app.console import routes as console_routes
 from tests.conftest import make_partner
 from tests.e2e.conftest import World
 
@@ -247,7 +247,15 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         """Click a link or a form's button and wait for the next page."""
         page = driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+        def left(_: Any) -> bool:
+            try:
+                page.is_enabled()
+            except WebDriverException:  # stale, or (mid-navigation) not in the document
+                return True
+            return False
+
+        WebDriverWait(driver, 30).until(left)
 
     def no_alert() -> None:
         try:
@@ -326,6 +334,15 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         assert "Decided: linked" in text()
         assert api["chosen"] in driver.find_element(By.CSS_SELECTOR, "dl.fields").text
 
+        # The products list, newest first, in pages (two rows a page in this test).
+        driver.get(f"{base}/console/entities/{api['entity']}/records?object_type=product")
+        first = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table.records tbody tr")]
+        go(driver.find_element(By.CSS_SELECTOR, "a[rel=next]"))
+        second = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table.records tbody tr")]
+        assert len(first) == 2 and second and not set(first) & set(second), (first, second)
+        assert first[-1][:23] >= second[0][:23]  # created at, newest first
+        assert driver.find_elements(By.CSS_SELECTOR, "a[rel=prev]")
+
         # Another partner's record, under our entity or theirs: 404.
         for path in (
             f"/console/entities/{api['entity']}/records/{api['their_record']}",
@@ -360,7 +377,8 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-async def test_support_console_in_a_browser(world: World, sessionmaker) -> None:
+async def test_support_console_in_a_browser(world: World, sessionmaker, monkeypatch) -> None:
+    monkeypatch.setattr(console_routes, "PAGE_SIZE", 2)
     entity = await world.partner.create_entity("Retry Ltd", currency="GBP")
     await world.connect(entity, "xero")
     h = world.partner.entity_headers(entity)

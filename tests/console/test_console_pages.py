@@ -112,3 +112,31 @@ async def test_records_filters_and_bad_input(https_client, sessionmaker) -> None
     assert r.status_code == 422 and "ISO 8601" in r.text
     r = await client.get(base, params={"pagination_token": "garbage"})
     assert r.status_code == 422 and "invalid pagination token" in r.text
+
+
+async def test_actions_on_what_is_not_there_change_nothing(https_client, sessionmaker) -> None:
+    """Every button posted at a record, connection or type that is not there (or not the
+    partner's) is a 404 page or a message on the page: never a 500, nothing written."""
+    client = https_client
+    partner = await make_partner(client, sessionmaker, "Console D")
+    entity = await partner.create_entity("Buttons Ltd")
+    await _sign_in(client, partner)
+    page = await client.get(f"/console/entities/{entity}")
+    token = _csrf(page.text)
+    missing = uuid.uuid4()
+    base = f"/console/entities/{entity}"
+    for path, data in (
+        (f"{base}/records/{missing}/retry", {}),
+        (f"{base}/records/{missing}/resolve", {"object_id": str(uuid.uuid4())}),
+        (f"/console/entities/{missing}/retry", {"object_type": "bill"}),
+    ):
+        r = await client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+        assert r.status_code == 404 and "Not found" in r.text, (path, r.status_code, r.text)
+    # A resolve with a malformed id, a bulk retry of a type that is not pushed, a sync of a
+    # connection that is not there: the page says why.
+    r = await client.post(f"{base}/retry", data={"csrf_token": token, "object_type": "customer"})
+    assert r.status_code == 200 and "Only bills and receivables are retried" in r.text
+    r = await client.post(f"{base}/connections/{missing}/sync", data={"csrf_token": token})
+    assert r.status_code == 200 and "was not found" in r.text, r.text
+    r = await client.post(f"{base}/retry", data={"csrf_token": token, "object_type": "bill"})
+    assert r.status_code == 200 and "0 failed bill record(s) queued" in r.text
