@@ -377,16 +377,51 @@ async def test_bad_counterpart_language_is_422(monite: AsyncMonite, partner: Par
     assert response.json()["detail"][0]["loc"] == ["body", "language"]
 
 
-async def test_product_smallest_amount_kept_measure_unit_ignored(monite: AsyncMonite) -> None:
+async def test_product_smallest_amount_and_measure_unit_are_kept(monite: AsyncMonite) -> None:
+    unit = await monite.measure_units.create(name="m", description="metre")
     created = await monite.products.create(
         name="Cable",
         price=Price(currency="GBP", value=250),
         smallest_amount=0.5,
-        measure_unit_id="5f0b8f7e-2c1d-4a57-9d1e-6a7c3b2e0d14",
+        measure_unit_id=unit.id,
     )
     assert created.smallest_amount == 0.5
-    assert created.measure_unit_id is None  # no measure units here: not kept
-    assert (await monite.products.get_by_id(created.id)).smallest_amount == 0.5
+    assert created.measure_unit_id == unit.id
+    one = await monite.products.get_by_id(created.id)
+    assert (one.smallest_amount, one.measure_unit_id) == (0.5, unit.id)
+    with pytest.raises(ApiError) as refused:  # a unit the entity does not have
+        await monite.products.create(
+            name="Rope", measure_unit_id="5f0b8f7e-2c1d-4a57-9d1e-6a7c3b2e0d14"
+        )
+    assert refused.value.status_code == 422
+
+
+# --- measure units ------------------------------------------------------------------------
+
+
+async def test_measure_units_through_the_client(monite: AsyncMonite) -> None:
+    kg = await monite.measure_units.create(name="kg")
+    hour = await monite.measure_units.create(name="hour", description="Labour hours")
+    assert (kg.name, kg.description) == ("kg", None)
+    assert kg.created_at is not None and kg.updated_at is not None
+
+    listed = await monite.measure_units.get()
+    assert [(u.id, u.name) for u in listed.data] == [(kg.id, "kg"), (hour.id, "hour")]
+    assert (await monite.measure_units.get_by_id(hour.id)).description == "Labour hours"
+
+    renamed = await monite.measure_units.update_by_id(kg.id, name="kilogram")
+    assert (renamed.id, renamed.name) == (kg.id, "kilogram")
+
+    product = await monite.products.create(name="Flour", measure_unit_id=kg.id)
+    with pytest.raises(ApiError) as in_use:
+        await monite.measure_units.delete_by_id(kg.id)
+    assert in_use.value.status_code == 409
+    await monite.products.update_by_id(product.id, measure_unit_id=hour.id)
+    await monite.measure_units.delete_by_id(kg.id)
+    with pytest.raises(ApiError) as gone:
+        await monite.measure_units.get_by_id(kg.id)
+    assert gone.value.status_code == 404
+    assert [u.id for u in (await monite.measure_units.get()).data] == [hour.id]
 
 
 async def test_payable_partner_metadata_is_kept(monite: AsyncMonite, partner) -> None:
