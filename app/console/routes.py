@@ -129,6 +129,7 @@ def _error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 @get("/login", name="console:login")
 async def login_form(request: Request[Any, Any, Any]) -> Template:
+    """The sign-in form (it carries a CSRF token: the session starts here)."""
     return _page(request, "login.html", signed_in=False)
 
 
@@ -136,6 +137,7 @@ async def login_form(request: Request[Any, Any, Any]) -> Template:
 async def login(
     request: Request[Any, Any, Any], db_session: AsyncSession, state: State
 ) -> Response[Any]:
+    """Client credentials -> the API's access token in a new session (401 page otherwise)."""
     form = await request.form()
     client_id = str(form.get("client_id") or "").strip()
     client_secret = str(form.get("client_secret") or "")
@@ -161,6 +163,7 @@ async def login(
 async def logout(
     request: Request[Any, Any, Any], db_session: AsyncSession, state: State
 ) -> Response[Any]:
+    """Revoke the session's token and clear the cookie."""
     await console_session.sign_out(db_session, state.jwt_auth, request.session)
     await db_session.commit()
     request.clear_session()
@@ -169,6 +172,7 @@ async def logout(
 
 @get("/")
 async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    """The signed-in partner's entities with their connections."""
     partner_id = await _partner(request, db_session)
     entities = await views.entities(db_session, partner_id)
     return _page(request, "entities.html", signed_in=True, entities=entities)
@@ -178,6 +182,7 @@ async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Tem
 async def entity_page(
     request: Request[Any, Any, Any], db_session: AsyncSession, state: State, entity_id: uuid.UUID
 ) -> Template:
+    """An entity: its connection's health, data types, problems; records counted by status."""
     entity = await _entity(request, db_session, entity_id)
     view = await views.entity_page(db_session, entity, state.settings.pull_interval_seconds)
     return _page(

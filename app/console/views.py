@@ -23,6 +23,7 @@ from app.payables import service as payable_service
 from app.products import service as product_service
 from app.receivables import service as receivable_service
 from app.synced_records import queries as record_queries
+from app.synced_records import service as record_service
 from app.synced_records.schemas import SyncedRecordOut
 
 #: The object types a person lists, in the order the console shows them.
@@ -84,9 +85,10 @@ async def entity_page(db: AsyncSession, entity: Entity, pull_interval_seconds: i
 
 async def object_label(db: AsyncSession, entity_id: uuid.UUID, record: SyncedRecordOut) -> str:
     """What the record is about, as a person names it: the counterpart's or product's name,
-    or the document with its number and counterpart. Empty when it is not one of ours (yet)."""
+    or the document with its number and counterpart; for a pulled contact or item not linked
+    to one of ours, its name in the accounting system. Empty when there is none."""
     if record.object_id is None:
-        return ""
+        return await _pulled_name(db, entity_id, record)
     try:
         if record.object_type in ("customer", "vendor"):
             return (await counterpart_service.get(db, entity_id, record.object_id)).name
@@ -107,6 +109,21 @@ async def object_label(db: AsyncSession, entity_id: uuid.UUID, record: SyncedRec
     number = getattr(document, "document_id", None) or str(document.id)[:8]
     amount = _money(document.total_amount, document.currency)
     return " · ".join(p for p in (number, who, amount) if p)
+
+
+#: The pulled data type of each linked object type.
+_PULLED = {"customer": "customers", "vendor": "suppliers", "product": "items"}
+
+
+async def _pulled_name(db: AsyncSession, entity_id: uuid.UUID, record: SyncedRecordOut) -> str:
+    data_type = _PULLED.get(record.object_type)
+    if data_type is None or not record.provider_object_id:
+        return ""
+    stored = await record_service.get(db, entity_id, record.id)
+    pulled = await record_queries.pulled_contact(
+        db, stored.connection_id, data_type, record.provider_object_id
+    )
+    return pulled.name or "" if pulled is not None else ""
 
 
 def _money(minor: int | None, currency: str | None) -> str:

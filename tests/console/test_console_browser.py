@@ -327,6 +327,7 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         candidates = driver.find_elements(By.CSS_SELECTOR, "table.candidates tbody tr")
         assert len(candidates) == 2, text()
         assert "name: exact" in candidates[0].text, candidates[0].text
+        assert "McNally" in driver.find_element(By.CSS_SELECTOR, "h1 .label").text  # pulled name
         shot("07-ambiguous")
         chosen = next(c for c in candidates if api["chosen"] in c.text)
         go(chosen.find_element(By.CSS_SELECTOR, "button.link-this"))
