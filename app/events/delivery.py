@@ -35,6 +35,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from app import metrics
 from app.crypto import SecretBox
 from app.db.models import Event, WebhookDelivery, WebhookSubscription
 from app.events import outbox, queries, urls
@@ -215,6 +216,7 @@ async def note_attempt(
     delivery.response = outcome.response
     delivery.was_successful = outcome.ok
     delivery.last_attempt_at = now()
+    metrics.event_delivered("delivered" if outcome.ok else "retry" if outcome.retry else "refused")
     return delivery
 
 
