@@ -7,7 +7,8 @@ not SQLite, were most of a read's cost (issue 17). :func:`install` replaces the 
 cursor with one that runs the same four ``sqlite3`` calls in a single hop, with the same
 results, errors (translated by the adapter as before) and transaction behaviour (the same
 ``sqlite3`` connection and its implicit ``BEGIN`` before DML). Server-side cursors are
-unchanged.
+unchanged. ``commit`` and ``rollback`` make no hop when no transaction is open (``sqlite3``
+would do nothing), as after a read.
 
 It relies on the same aiosqlite internals that SQLAlchemy's adapter itself uses
 (``Connection._execute`` queues a call on the connection's thread; ``Connection._conn`` is
@@ -97,4 +98,22 @@ def install() -> None:
         return OneHopCursor(self)
 
     connection_cls.cursor = cursor  # type: ignore[method-assign]
+    connection_cls.commit = _skip_outside_transaction(connection_cls.commit)  # type: ignore[method-assign]
+    connection_cls.rollback = _skip_outside_transaction(connection_cls.rollback)  # type: ignore[method-assign]
     _installed = True
+
+
+def _skip_outside_transaction(method: Any) -> Any:
+    """``commit``/``rollback`` without the thread hop when the ``sqlite3`` connection has no
+    open transaction: ``sqlite3`` itself does nothing then. A read's connection returned to
+    the pool (which rolls back) or a read-only request's commit cost a hop each."""
+
+    def wrapper(self: Any) -> None:
+        try:
+            idle = not self._connection._conn.in_transaction
+        except Exception:  # closed or not connected: let the adapter raise as before
+            idle = False
+        if not idle:
+            method(self)
+
+    return wrapper

@@ -35,3 +35,21 @@ async def test_one_hop_cursor(tmp_path) -> None:
             assert names == ["a", "b!", "c!"]
     finally:
         await engine.dispose()
+
+
+async def test_commit_and_rollback_still_act_inside_a_transaction(tmp_path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (a INTEGER)"))
+            await conn.commit()
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            await conn.rollback()  # undone
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            await conn.commit()  # kept
+            await conn.execute(text("SELECT a FROM t"))
+            await conn.rollback()  # no transaction open: nothing to do, nothing lost
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT a FROM t"))).scalars().all() == [2]
+    finally:
+        await engine.dispose()
