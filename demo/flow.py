@@ -40,6 +40,7 @@ import httpx
 
 from app.config import Settings, load_settings
 from app.connections.platforms import PLATFORM_KEYS
+from demo import webhooks
 from sandbox.examples import load_examples
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "sandbox" / "data" / "codat"
@@ -664,6 +665,10 @@ async def run_demo(
                 "/v1/settings",
                 json={"accounting": {"provider": "codat", "token": api_key}},
             )
+            receiver = webhooks.DemoReceiver()  # the partner's webhook endpoint (issue 18)
+            await receiver.start()
+            await receiver.subscribe(api)
+            print(f"webhooks: {receiver.url} subscribed to {', '.join(webhooks.OBJECT_TYPES)}")
             for platform in platforms:
                 report = Report(platform)
                 reports.append(report)
@@ -674,9 +679,11 @@ async def run_demo(
                         await run_smarty(api, cfg, report)
                     else:
                         await run_platform(api, cfg.provider_base_url, api_key, platform, report)
+                    await webhooks.show(api, receiver, report)
                 except DemoFailure as exc:
                     report.check("demo step", False, str(exc))
                 api.headers.pop("x-monite-entity-id", None)
+            await receiver.stop()
 
     if url is None:
         async with embedded_service(keep) as (base, cfg):
