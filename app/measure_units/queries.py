@@ -18,6 +18,18 @@ async def get(
     )
 
 
+async def get_many(
+    session: AsyncSession, entity_id: uuid.UUID, unit_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, MeasureUnit]:
+    """The entity's units among ``unit_ids``, by id (one query)."""
+    if not unit_ids:
+        return {}
+    rows = await session.scalars(
+        select(MeasureUnit).where(MeasureUnit.entity_id == entity_id, MeasureUnit.id.in_(unit_ids))
+    )
+    return {u.id: u for u in rows}
+
+
 async def all_of_entity(session: AsyncSession, entity_id: uuid.UUID) -> list[MeasureUnit]:
     """The entity's units, oldest first (Monite's list is one unpaged ``data`` array)."""
     rows = await session.scalars(

@@ -116,6 +116,14 @@ class VatRateOut(Response):
     value: int
 
 
+class LineMeasureUnitOut(Response):
+    """Monite ``LineItemProductMeasureUnit``: the product's measure unit."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None = None
+
+
 class LineProductOut(Response):
     """Monite ``LineItemProduct``: the line's product with the line's unit ``price`` (the
     product's price when the line was priced) and ``price_after_vat`` at the line's rate."""
@@ -132,6 +140,8 @@ class LineProductOut(Response):
     price_after_vat: PriceOut
     vat_rate: VatRateOut
     is_inline: bool = False
+    measure_unit_id: uuid.UUID | None = None
+    measure_unit: LineMeasureUnitOut | None = None
 
 
 class LineItemOut(Response):

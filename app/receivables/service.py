@@ -36,12 +36,14 @@ from app.db.models import (
     Counterpart,
     CounterpartAddress,
     Entity,
+    MeasureUnit,
     Product,
     Receivable,
     ReceivableLineItem,
 )
 from app.errors import Conflict, NotFound, Unprocessable
 from app.ledger import service as ledger_service
+from app.measure_units import queries as unit_queries
 from app.products import queries as product_queries
 from app.receivables import queries
 from app.receivables.schemas import (
@@ -52,6 +54,7 @@ from app.receivables.schemas import (
     EntityOrganizationOut,
     LineItem,
     LineItemOut,
+    LineMeasureUnitOut,
     LineProductOut,
     PriceOut,
     ReceivableCreate,
@@ -187,6 +190,11 @@ class _Context:
     counterparts: dict[uuid.UUID, Counterpart]
     products: dict[uuid.UUID, Product]
     addresses: dict[uuid.UUID, CounterpartAddress]
+    units: dict[uuid.UUID, MeasureUnit]
+
+
+def _unit_out(u: MeasureUnit | None) -> LineMeasureUnitOut | None:
+    return LineMeasureUnitOut(id=u.id, name=u.name, description=u.description) if u else None
 
 
 def _entity_out(e: Entity) -> EntityOrganizationOut | EntityIndividualOut:
@@ -242,6 +250,8 @@ def _line_out(
         price=PriceOut(currency=currency, value=line.unit_price),
         price_after_vat=PriceOut(currency=currency, value=after_vat),
         vat_rate=VatRateOut(country=(ctx.entity.address or {}).get("country"), value=rate),
+        measure_unit_id=p.measure_unit_id,
+        measure_unit=_unit_out(ctx.units.get(p.measure_unit_id) if p.measure_unit_id else None),
     )
     return LineItemOut(
         id=line.id,
@@ -313,11 +323,14 @@ async def present(
     address_ids = list(
         {r.counterpart_billing_address_id for r in receivables if r.counterpart_billing_address_id}
     )
+    products = await product_queries.get_many(session, entity.id, product_ids)
+    unit_ids = list({p.measure_unit_id for p in products.values() if p.measure_unit_id})
     ctx = _Context(
         entity=entity,
         counterparts=await counterpart_queries.get_many(session, entity.id, counterpart_ids),
-        products=await product_queries.get_many(session, entity.id, product_ids),
+        products=products,
         addresses=await counterpart_queries.addresses_by_id(session, address_ids),
+        units=await unit_queries.get_many(session, entity.id, unit_ids),
     )
     return [_to_out(r, ctx) for r in receivables]
 

@@ -423,6 +423,23 @@ async def test_measure_units_through_the_client(monite: AsyncMonite) -> None:
     assert gone.value.status_code == 404
     assert [u.id for u in (await monite.measure_units.get()).data] == [hour.id]
 
+    # An invoice line's product carries its unit, as the client's LineItemProduct reads it.
+    customer = await _vendor(monite, "Buyer plc")
+    billing = (await monite.counterparts.addresses.get(customer)).data[0]
+    priced = await monite.products.update_by_id(product.id, price=Price(currency="GBP", value=300))
+    invoice = await monite.receivables.create(
+        request=ReceivableFacadeCreateInvoicePayload(
+            counterpart_id=customer,
+            counterpart_billing_address_id=billing.id,
+            currency="GBP",
+            line_items=[LineItem(product_id=priced.id, quantity=4, tax_rate_value=0)],
+        )
+    )
+    (line,) = invoice.line_items
+    assert line.product.measure_unit is not None
+    assert (line.product.measure_unit.id, line.product.measure_unit.name) == (hour.id, "hour")
+    assert line.product.measure_unit.description == "Labour hours"
+
 
 async def test_payable_partner_metadata_is_kept(monite: AsyncMonite, partner) -> None:
     vendor = await _vendor(monite)
