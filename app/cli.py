@@ -182,6 +182,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _logging(settings)
+    if args.metrics_port is not None:
+        # The pulls, pushes, jobs and provider calls this worker runs, for Prometheus (the
+        # API's /metrics has the job queue, read from the shared store).
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr=args.metrics_host)
+        log.info("worker metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
     asyncio.run(run_worker(_with_secret(settings), args.heartbeat_file))
     return 0
 
@@ -222,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="touch this file every 10 s while the jobs run (for a container healthcheck)",
     )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve this worker's Prometheus figures on this port (/metrics)",
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0", help="with --metrics-port")
     worker.set_defaults(func=cmd_worker)
 
     sandbox = sub.add_parser("sandbox", help="run the Codat-compatible sandbox alone")
