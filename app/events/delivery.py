@@ -299,6 +299,9 @@ async def deliver(ctx: JobContext, subscription_id: uuid.UUID) -> float | None:
             async with ctx.sessionmaker() as session:
                 delay = await _settle(session, subscription_id, event, outcome, policy)
                 await session.commit()
+            metrics.event_delivered(
+                "delivered" if outcome.ok else "retrying" if outcome.retry else "refused"
+            )
             if delay == STOP:
                 return None
             if delay is not None:
