@@ -39,7 +39,7 @@ class SmartyWorld:
         return self.smarty.state.smarty
 
     async def wait_for(
-        self, check: Callable[[], Awaitable[Any]], limit: float = 30.0, what: str = "condition"
+        self, check: Callable[[], Awaitable[Any]], limit: float = 60.0, what: str = "condition"
     ) -> Any:
         deadline = time.monotonic() + limit
         while True:
