@@ -70,6 +70,9 @@ async def test_sign_in_cookie_scoping_and_sign_out(https_client, sessionmaker) -
 
     home = await client.get("/console/")
     assert home.status_code == 200
+    assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+    assert "script-src" not in home.headers["content-security-policy"]  # no script at all
+    assert home.headers["cache-control"] == "no-store"
     assert "Mine Ltd" in home.text and "alert(1)" not in home.text  # only this partner's
     assert (await client.get(f"/console/entities/{mine}")).status_code == 200
     # Another partner's entity, or a record id that is not ours: 404, as in the API.
