@@ -81,6 +81,13 @@ async def test_tokens_refresh_and_deauthorisation(smarty_world: SmartyWorld, ses
     store.revoke()
     after = await _sync(world, entity, conn)
     assert after["status"] == "deauthorized", after
+
+    async def told() -> set[str]:
+        shown = (await world.client.get(f"/v1/accounting_connections/{conn['id']}",
+                                        headers=h)).json()  # fmt: skip
+        return {e["code"] for e in shown["errors"] or []} & {"provider_auth_failed"}
+
+    await world.wait_for(told, what="the partner told why")
     assert await _credential(sessionmaker) is None  # the dead tokens are dropped
     async with sessionmaker() as session:
         row = await session.scalar(select(AccountingConnection))
