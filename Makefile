@@ -50,6 +50,8 @@ bench: $(STAMP) ## the benches at a smoke size (about a minute; figures in the R
 	$(BIN)/python -m bench.synced_records --db sqlite --rows 5000 --requests 20
 	$(BIN)/python -m bench.push_reliability --payables 10 --receivables 10 --limit 60
 	$(BIN)/python -m bench.sandbox_load
+	$(BIN)/python -m bench.smarty_reliability --documents 20 --limit 60
+	$(BIN)/python -m bench.smarty_pull --contacts 400 --items 40 --invoices 400 --bills 200
 
 format: $(STAMP) ## ruff format and ruff check --fix
 	$(BIN)/ruff format .
