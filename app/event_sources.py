@@ -102,7 +102,14 @@ def _state(sync_status: str | None, next_attempt_at: Any) -> str | None:
     return None
 
 
+#: The synced-record columns whose change can make an event (a pull touches many records'
+#: other columns: those are skipped without reading their history).
+_RECORD_KEYS = ("sync_status", "next_attempt_at", "object_id")
+
+
 def _synced_record(r: SyncedRecord, is_new: bool) -> list[Change]:
+    if not is_new and not any(k in inspect(r).committed_state for k in _RECORD_KEYS):
+        return []
     found: list[Change] = []
     status_changed, old_status = _change(r, "sync_status")
     retry_changed, old_retry = _change(r, "next_attempt_at")
@@ -178,21 +185,12 @@ def _builtins(render: Any) -> Any:
     return wrapped
 
 
-watch(
-    AccountingConnection,
-    _connection,
-    _builtins(_renderer("accounting_connection", connection_out)),
-)
-watch(
-    SyncedRecord,
-    _synced_record,
-    _builtins(_renderer("accounting_synced_record", synced_record_out)),
-)
-watch(
-    Counterpart,
-    _created("counterpart", Counterpart),
-    _builtins(_renderer("counterpart", counterpart_out)),
-)
-watch(Product, _created("product", Product), _builtins(_renderer("product", product_out)))
-watch(Payable, _status("payable", Payable), _builtins(_renderer("payable", payable_out)))
-watch(Receivable, _status("receivable", Receivable), _builtins(_render_receivables))
+for model, object_type, detect, render in (
+    (AccountingConnection, "accounting_connection", _connection, connection_out),
+    (SyncedRecord, "accounting_synced_record", _synced_record, synced_record_out),
+    (Counterpart, "counterpart", _created("counterpart", Counterpart), counterpart_out),
+    (Product, "product", _created("product", Product), product_out),
+    (Payable, "payable", _status("payable", Payable), payable_out),
+):
+    watch(model, object_type, detect, _builtins(_renderer(object_type, render)))
+watch(Receivable, "receivable", _status("receivable", Receivable), _builtins(_render_receivables))

@@ -19,6 +19,7 @@ How a change becomes an event:
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_session
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from app.db.models import Event
+from app.db.models import Entity, Event
 from app.events import notify, queries
+
+log = logging.getLogger("acctsync.events")
 
 _CHANGES = "acctsync.events.changes"
 _ANNOUNCED = "acctsync.events.announced"
@@ -66,6 +69,7 @@ Render = Callable[[AsyncSession, Sequence[Any]], Awaitable[list[Rendered]]]
 
 @dataclass(frozen=True)
 class Source:
+    object_type: str
     detect: Detect
     render: Render
 
@@ -73,11 +77,12 @@ class Source:
 _sources: dict[type[Any], Source] = {}
 
 
-def watch(model: type[Any], detect: Detect, render: Render) -> None:
-    """Make changes of ``model`` events: ``detect(row, is_new)`` (called after each flush, the
-    row's attribute history in place) returns the row's changes; ``render(session, rows)``
-    (called at commit) returns each row's :class:`Rendered`, in order."""
-    _sources[model] = Source(detect, render)
+def watch(model: type[Any], object_type: str, detect: Detect, render: Render) -> None:
+    """Make changes of ``model`` (shown as ``object_type``) events: ``detect(row, is_new)``
+    (called after each flush, the row's attribute history in place) returns the row's
+    changes; ``render(session, rows)`` (called at commit) returns each row's
+    :class:`Rendered`, in order."""
+    _sources[model] = Source(object_type, detect, render)
 
 
 def announce(session: AsyncSession, model: type[Any], ids: Iterable[uuid.UUID]) -> None:
@@ -207,6 +212,24 @@ async def _load(session: AsyncSession, model: type[Any], ids: list[uuid.UUID]) -
     return rows
 
 
+async def _render(session: AsyncSession, model: type[Any], rows: list[Any]) -> list[Rendered]:
+    """The rows as their source shows them; should that fail (a bug), each event still goes
+    out with ``{"id": ...}`` as its object rather than failing the change's commit."""
+    source = _sources[model]
+    try:
+        return await source.render(session, rows)
+    except Exception:
+        log.exception("could not render %d %s rows for their events", len(rows), model.__name__)
+    out = []
+    for row in rows:
+        entity = await session.get(Entity, row.entity_id)
+        assert entity is not None, f"{model.__name__} {row.id} has no entity"
+        out.append(
+            Rendered(entity.partner_id, row.entity_id, source.object_type, {"id": str(row.id)})
+        )
+    return out
+
+
 async def _add_events(session: AsyncSession, changes: list[Change]) -> set[uuid.UUID]:
     by_model: dict[type[Any], list[uuid.UUID]] = {}
     for change in changes:
@@ -215,7 +238,7 @@ async def _add_events(session: AsyncSession, changes: list[Change]) -> set[uuid.
     rendered: dict[tuple[type[Any], uuid.UUID], Rendered] = {}
     for model, ids in by_model.items():
         rows = await _load(session, model, ids)
-        for row, out in zip(rows, await _sources[model].render(session, rows), strict=True):
+        for row, out in zip(rows, await _render(session, model, rows), strict=True):
             rendered[(model, row.id)] = out
     ready: list[tuple[Change, Rendered]] = []
     for change in changes:

@@ -343,3 +343,43 @@ async def test_development_allows_loopback(partner: PartnerCtx) -> None:
         json={"object_type": "payable", "url": "http://localhost:8001/hook"},
     )
     assert r.status_code == 201, r.text
+
+
+async def test_an_object_that_cannot_be_shown_is_still_announced(
+    partner: PartnerCtx, sessionmaker, monkeypatch
+) -> None:
+    from app.events import outbox
+
+    source = outbox._sources[Counterpart]
+
+    async def broken(session, rows):
+        raise RuntimeError("a presenter bug")
+
+    monkeypatch.setitem(
+        outbox._sources, Counterpart, outbox.Source(source.object_type, source.detect, broken)
+    )
+    entity_id = await partner.create_entity()
+    async with sessionmaker() as session:
+        row = _counterpart(entity_id, "Shown Anyway Ltd")
+        session.add(row)
+        await session.commit()  # the change commits, and so does its event
+        row_id = str(row.id)
+    [event] = await _events(partner)
+    assert (event["action"], event["object"]) == ("counterpart.created", {"id": row_id})
+
+
+# --- the delivery policy ---------------------------------------------------------------------
+
+
+async def test_backoff_doubles_is_capped_jittered_and_honours_retry_after() -> None:
+    from app.events.delivery import DISABLE_AFTER, Policy, _retry_after
+
+    policy = Policy(retry_base=5.0, retry_cap=3600.0)
+    for failures in range(1, 20):
+        raw = min(3600.0, 5.0 * 2 ** (failures - 1))
+        assert raw * 0.5 <= policy.backoff(failures, None) <= raw
+    assert policy.backoff(4, 7.0) == 7.0  # the receiver's Retry-After wins
+    assert policy.backoff(4, 1e9) == 86400.0
+    assert _retry_after("120") == 120.0
+    assert 50 < _retry_after("Wed, 02 Dec 2099 10:00:00 GMT") and _retry_after("soon") is None
+    assert DISABLE_AFTER >= 86400  # retried for at least a day before disabling
