@@ -78,7 +78,7 @@ async def _first(provider: Any, company: str, data_type: str, pick: Any = None) 
     raise AssertionError(f"no {data_type}")
 
 
-@pytest.fixture(params=["codat", "smarty"])
+@pytest.fixture(scope="module", params=["codat", "smarty"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     if request.param == "codat":
         app = create_sandbox_app(SandboxConfig(public_url="http://codat.test", push_delay_s=0))
