@@ -50,8 +50,12 @@ PULLED = {"customer": Counterpart, "vendor": Counterpart, "product": Product}
 
 
 def _change(row: Any, name: str) -> tuple[bool, Any]:
-    """(changed in this flush, the value before it) of attribute ``name``."""
-    history = inspect(row).attrs[name].history
+    """(changed in this flush, the value before it) of attribute ``name`` (of a row the ORM
+    tracks; a Core-inserted row's values, see ``announce``, are all new)."""
+    state = inspect(row, raiseerr=False)
+    if state is None:
+        return True, None
+    history = state.attrs[name].history
     if not history.has_changes():
         return False, getattr(row, name)
     return True, history.deleted[0] if history.deleted else None

@@ -4,8 +4,8 @@ How a change becomes an event:
 
 - ORM changes: a *source* per model (registered with :func:`watch`, see ``app.event_sources``)
   looks at each flushed row of its model (``after_flush``, with the attribute history) and
-  says which events it makes (:class:`Change`). Rows written with Core statements are
-  announced with :func:`announce`, and their source looks at them the same way.
+  says which events it makes (:class:`Change`). Rows inserted with Core statements are
+  announced with :func:`announce` (their values), and their source looks at them as new.
 - Just before the transaction commits (``before_commit``), the changes are rendered (the
   object as the API returns it), given per-partner sequence numbers and added as ``events``
   rows, which the commit flushes with everything else. A rollback drops them: nothing is
@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -37,7 +38,6 @@ from app.events import notify, queries
 log = logging.getLogger("acctsync.events")
 
 _CHANGES = "acctsync.events.changes"
-_ANNOUNCED = "acctsync.events.announced"
 _COMMITTED = "acctsync.events.partners"
 
 
@@ -85,11 +85,19 @@ def watch(model: type[Any], object_type: str, detect: Detect, render: Render) ->
     _sources[model] = Source(object_type, detect, render)
 
 
-def announce(session: AsyncSession, model: type[Any], ids: Iterable[uuid.UUID]) -> None:
-    """Rows of ``model`` inserted with a Core statement in this transaction: their source looks
-    at them at commit as if the ORM had inserted them (one call per Core insert)."""
-    pending = session.info.setdefault(_ANNOUNCED, [])
-    pending.extend((model, i) for i in ids)
+def announce(session: AsyncSession, model: type[Any], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows of ``model`` inserted with a Core statement in this transaction (the values
+    inserted, ``id`` included): their source looks at them as if the ORM had inserted them,
+    without reading them back (one call per Core insert)."""
+    source = _sources.get(model)
+    if source is None:
+        return
+    blank = dict.fromkeys(c.key for c in model.__table__.columns)
+    changes = [
+        c for row in rows for c in source.detect(SimpleNamespace(**(blank | dict(row))), True)
+    ]
+    if changes:
+        session.info.setdefault(_CHANGES, []).extend(changes)
 
 
 def record(
@@ -135,12 +143,11 @@ def _after_flush(session: Session, _context: Any) -> None:
 def _before_commit(session: Session) -> None:
     if _sources and (session.new or session.dirty or session.deleted):
         session.flush()  # what the commit would flush, so its changes are seen now
-    if not session.info.get(_CHANGES) and not session.info.get(_ANNOUNCED):
+    if not session.info.get(_CHANGES):
         return
     proxy = async_session(session)
     if proxy is None:  # a synchronous session (migrations, scripts): nothing to announce
         session.info.pop(_CHANGES, None)
-        session.info.pop(_ANNOUNCED, None)
         return
     partners = await_only(_write(proxy))
     if partners:
@@ -157,7 +164,7 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous: Any) -> None:
     if previous.parent is None:  # the whole transaction, not a savepoint
-        for key in (_CHANGES, _ANNOUNCED, _COMMITTED):
+        for key in (_CHANGES, _COMMITTED):
             session.info.pop(key, None)
 
 
@@ -165,30 +172,11 @@ async def _write(session: AsyncSession) -> set[uuid.UUID]:
     """Render the transaction's changes and add their events; returns the partners."""
     written: set[uuid.UUID] = set()
     for _ in range(10):  # rendering may flush, and a flush may find more changes
-        announced = session.info.pop(_ANNOUNCED, [])
         changes: list[Change] = list(session.info.pop(_CHANGES, []))
-        if announced:
-            changes.extend(await _detect_announced(session, announced))
         if not changes:
             break
         written |= await _add_events(session, _dedupe(changes))
     return written
-
-
-async def _detect_announced(
-    session: AsyncSession, announced: list[tuple[type[Any], uuid.UUID]]
-) -> list[Change]:
-    by_model: dict[type[Any], list[uuid.UUID]] = {}
-    for model, object_id in announced:
-        by_model.setdefault(model, []).append(object_id)
-    changes: list[Change] = []
-    for model, ids in by_model.items():
-        source = _sources.get(model)
-        if source is None:
-            continue
-        for row in await _load(session, model, ids):
-            changes.extend(source.detect(row, True))
-    return changes
 
 
 def _dedupe(changes: list[Change]) -> list[Change]:

@@ -159,13 +159,14 @@ class _Writes:
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
         inserted = set((await session.execute(stmt, self.synced)).scalars())
-        announce(session, SyncedRecord, inserted)  # events: linked, waiting for a person
         if self.products:
             kept = {r["object_id"] for r in self.synced if r["id"] in inserted}
             products = [p for p in self.products if p["id"] in kept]
             if products:
                 await session.execute(insert(Product.__table__), products)
-                announce(session, Product, [p["id"] for p in products])  # product.created
+                announce(session, Product, products)  # events: product.created
+        # events: counterpart/product linked, waiting for a person (after product.created)
+        announce(session, SyncedRecord, [r for r in self.synced if r["id"] in inserted])
 
 
 class PullMatcher:

@@ -204,3 +204,30 @@ async def test_every_event_arrives_under_faults_and_a_restarted_runner(
     # duplicates only where the sender could not know the outcome: a timeout, or the one
     # delivery in flight when the runner stopped
     assert figures["duplicated"] <= receiver.slow + 1, figures
+
+
+async def test_a_connection_and_its_first_pull_are_events(world: World) -> None:
+    entity_id = await world.partner.create_entity()
+    connection = await world.connect(entity_id)
+    r = await world.client.get(
+        "/v1/events", headers=world.partner.entity_headers(entity_id), params={"limit": 250}
+    )
+    events = r.json()["data"]
+    actions = [e["action"] for e in events]
+    assert "accounting_connection.status_changed" in actions
+    assert "accounting_connection.pull_completed" in actions
+    connected = next(e for e in events if e["action"] == "accounting_connection.status_changed")
+    assert connected["object"]["id"] == connection["id"]
+    # items that matched no product: created by the pull, then linked to their item
+    created = [e["object"]["id"] for e in events if e["action"] == "product.created"]
+    linked = [e["object"]["id"] for e in events if e["action"] == "product.linked"]
+    assert created and set(created) <= set(linked)
+    first = {e["object"]["id"]: e["sequence"] for e in reversed(events)}
+    for product_id in created:
+        made = next(
+            e
+            for e in events
+            if e["action"] == "product.created" and e["object"]["id"] == product_id
+        )
+        assert made["sequence"] == first[product_id]  # created before it is linked
+    assert [e["sequence"] for e in events] == sorted(e["sequence"] for e in events)
