@@ -41,6 +41,8 @@ class _Requests:
     async def _run(self) -> None:
         while self._wanted:
             partners, self._wanted = self._wanted, set()
+            if not getattr(self.jobs, "running", True):
+                return  # a stopped runner: the next one's start dispatches what is due
             try:
                 await self.jobs.enqueue(
                     "dispatch_events", partner_ids=sorted(str(p) for p in partners)
