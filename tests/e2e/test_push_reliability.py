@@ -105,7 +105,7 @@ async def _restart(world: World) -> None:
 
     async def restart() -> None:
         old: Jobs = world.service.state.jobs
-        await old.stop()
+        await old.stop(grace=0)  # a kill: no grace for the running jobs
         await asyncio.sleep(0.3)
         fresh = Jobs(
             old.settings,
