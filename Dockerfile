@@ -9,6 +9,7 @@ COPY matching matching
 COPY sync_rules sync_rules
 COPY webhooks webhooks
 COPY sandbox sandbox
+COPY smarty_sandbox smarty_sandbox
 COPY demo demo
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --user-group --home-dir /srv --no-create-home acctsync \
