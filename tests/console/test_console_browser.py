@@ -84,8 +84,8 @@ def _eventually(check: Callable[[], Any], what: str, limit: float = 30.0) -> Any
 
 
 async def _failed_bill(world: World, h: dict[str, str]) -> dict[str, str]:
-    """A vendor named like a script, and a bill of it without a ledger account on its line,
-    pushed at submission: its synced record fails validation and waits for a person."""
+    """A vendor named like a script, and two bills of it without a ledger account on their
+    line, pushed at submission: their synced records fail validation and wait for a person."""
     r = await world.client.patch(
         "/v1/accounting_sync_rules",
         headers=h,
@@ -107,47 +107,54 @@ async def _failed_bill(world: World, h: dict[str, str]) -> dict[str, str]:
         },
     )
     assert vendor.status_code == 201, vendor.text
-    payable = await world.client.post(
-        "/v1/payables",
-        headers=h,
-        json={
-            "currency": "GBP",
-            "counterpart_id": vendor.json()["id"],
-            "issued_at": "2026-11-01",
-            "document_id": "INV-CONSOLE-1",
-        },
-    )
-    assert payable.status_code == 201, payable.text
-    pid = payable.json()["id"]
-    line = await world.client.post(
-        f"/v1/payables/{pid}/line_items",
-        headers=h,
-        json={
-            "name": "Paper",
-            "quantity": 2,
-            "unit_price": 1000,
-            "tax": rate["effective_tax_rate"] if "effective_tax_rate" in rate else 2000,
-            "accounting_tax_rate_id": rate["id"],
-        },
-    )
-    assert line.status_code == 201, line.text
-    r = await world.client.post(f"/v1/payables/{pid}/submit_for_approval", headers=h)
-    assert r.status_code == 200, r.text
-
-    async def failed() -> dict[str, Any] | None:
-        r = await world.client.get(
-            f"/v1/accounting_synced_records?object_type=bill&object_id={pid}", headers=h
+    bills = []
+    for number in ("INV-CONSOLE-1", "INV-CONSOLE-2"):
+        payable = await world.client.post(
+            "/v1/payables",
+            headers=h,
+            json={
+                "currency": "GBP",
+                "counterpart_id": vendor.json()["id"],
+                "issued_at": "2026-11-01",
+                "document_id": number,
+            },
         )
-        data = r.json()["data"]
-        return data[0] if data and data[0]["sync_status"] == "error" else None
+        assert payable.status_code == 201, payable.text
+        pid = payable.json()["id"]
+        line = await world.client.post(
+            f"/v1/payables/{pid}/line_items",
+            headers=h,
+            json={
+                "name": "Paper",
+                "quantity": 2,
+                "unit_price": 1000,
+                "tax": rate["effective_tax_rate"] if "effective_tax_rate" in rate else 2000,
+                "accounting_tax_rate_id": rate["id"],
+            },
+        )
+        assert line.status_code == 201, line.text
+        r = await world.client.post(f"/v1/payables/{pid}/submit_for_approval", headers=h)
+        assert r.status_code == 200, r.text
 
-    record = await world.wait_for(failed, what="the bill's failed validation")
+        async def failed(pid: str = pid) -> dict[str, Any] | None:
+            r = await world.client.get(
+                f"/v1/accounting_synced_records?object_type=bill&object_id={pid}", headers=h
+            )
+            data = r.json()["data"]
+            return data[0] if data and data[0]["sync_status"] == "error" else None
+
+        record = await world.wait_for(failed, what="the bill's failed validation")
+        bills.append((pid, line.json()["id"], record["id"]))
     account = next((a for a in accounts if not a.get("is_bank_account")), accounts[0])
+    (payable, line, record), (payable2, line2, record2) = bills
     return {
-        "payable": pid,
-        "line": line.json()["id"],
+        "payable": payable,
+        "line": line,
+        "record": record,
+        "payable2": payable2,
+        "line2": line2,
+        "record2": record2,
         "account": account["id"],
-        "record": record["id"],
     }
 
 
@@ -287,10 +294,10 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         assert "Synced records: bill" in text()
         shot("04-failed-bills")
         rows = driver.find_elements(By.CSS_SELECTOR, "table.records tbody tr")
-        assert len(rows) == 1 and "error" in rows[0].text, [r.text for r in rows]
-        assert XSS in rows[0].text, rows[0].text  # the vendor's name, as text
+        assert len(rows) == 2 and all("error" in r.text for r in rows), [r.text for r in rows]
+        assert all(XSS in r.text for r in rows), rows[0].text  # the vendor's name, as text
         no_alert()
-        go(rows[0].find_element(By.TAG_NAME, "a"))
+        go(next(r for r in rows if "INV-CONSOLE-1" in r.text).find_element(By.TAG_NAME, "a"))
 
         # The record: the error as a person reads it.
         error = driver.find_element(By.ID, "record-error").text
@@ -321,6 +328,20 @@ def _tour(base: str, api: dict[str, Any]) -> None:
         assert "create: done" in text(), text()
         no_alert()
         shot("06-bill-done")
+
+        # The other bill, fixed the same way, then every failed bill retried at once.
+        fixed = httpx.patch(
+            f"{base}/v1/payables/{api['payable2']}/line_items/{api['line2']}",
+            headers=h,
+            json={"ledger_account_id": api["account"]},
+            timeout=30,
+        )
+        assert fixed.status_code == 200, fixed.text
+        driver.get(f"{base}/console/entities/{api['entity']}/records?object_type=bill")
+        go(driver.find_element(By.ID, "bulk-retry"))
+        assert "1 failed bill record(s) queued for a retry" in text(), text()
+        driver.get(f"{base}/console/entities/{api['entity']}/records/{api['record2']}")
+        _eventually(done, "the second bill pushed by the bulk retry")
 
         # The ambiguous supplier: two candidates, field by field; link the second one.
         driver.get(f"{base}/console/entities/{api['books']}/records/{api['ambiguous']}")
