@@ -138,14 +138,26 @@ def _to_sign_in(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return Redirect(path="/console/login", status_code=303)
 
 
-def _error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An error as a page: the message of a 4xx; for anything else a 500 that is logged with
+    its traceback. The request id is shown, for a support ticket."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = exc.detail if status < 500 else "Something went wrong; the error is logged."
-    return Template(
+    if status >= 500:
+        log.error("console: unhandled error on %s", request.url.path, exc_info=exc)
+    message = (
+        exc.detail
+        if isinstance(exc, HTTPException) and status < 500
+        else ("Something went wrong; the error is logged.")
+    )
+    request_id = (request.scope.get("state") or {}).get("request_id", "")
+    response = Template(
         template_name="error.html",
-        context={"status": status, "message": message, "signed_in": True},
+        context={"status": status, "message": message, "signed_in": True, "request_id": request_id},
         status_code=status,
     )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response
 
 
 @get("/login", name="console:login")
@@ -464,6 +476,7 @@ def console_router(settings: Settings) -> Router:
             SignInRequired: _to_sign_in,
             NotAuthorizedException: _to_sign_in,
             HTTPException: _error_page,
+            Exception: _error_page,
         },
         opt={"exclude_from_auth": True},
         include_in_schema=False,

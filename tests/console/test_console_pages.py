@@ -76,8 +76,9 @@ async def test_sign_in_cookie_scoping_and_sign_out(https_client, sessionmaker) -
     assert "Mine Ltd" in home.text and "alert(1)" not in home.text  # only this partner's
     assert (await client.get(f"/console/entities/{mine}")).status_code == 200
     # Another partner's entity, or a record id that is not ours: 404, as in the API.
-    r = await client.get(f"/console/entities/{theirs}")
-    assert r.status_code == 404 and "Not found" in r.text
+    r = await client.get(f"/console/entities/{theirs}", headers={"x-request-id": "ticket-7"})
+    assert r.status_code == 404 and "Not found" in r.text and "ticket-7" in r.text
+    assert r.headers["x-frame-options"] == "DENY"
     r = await client.get(f"/console/entities/{mine}/records/{uuid.uuid4()}")
     assert r.status_code == 404
 
