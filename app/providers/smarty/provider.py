@@ -582,6 +582,9 @@ class SmartyProvider:
             keep = self._query_filter(data_type, query, params)
         body = await self.client.request("GET", path, company_id, params=params)
         rows = [r for r in body.get(node) or [] if isinstance(r, dict)]
+        if data_type == "taxRates" and self._vat_ids is not None:
+            # the pull reads VAT rates before items and documents: keep the names current
+            self._vat_ids.update({str(r.get("vat_name")): str(r.get("vat_id")) for r in rows})
         if keep is not None:
             rows = [r for r in rows if keep(r)]
         setting = body.get("page_setting") or {}
