@@ -1,7 +1,8 @@
 """A bounded schemathesis run over the service's own OpenAPI document.
 
-The service runs as ``acctsync serve`` runs it (job runner, embedded sandbox as the
-accounting provider, the partner's provider key set) under uvicorn on a free local port against
+The service runs as ``acctsync serve`` builds it (the embedded sandbox as the accounting
+provider, the partner's provider key set; the job runner off, so nothing runs in the
+background between requests) under uvicorn on a free local port against
 the test database; schemathesis generates requests for every operation, the connection routes
 included (a few examples each, a fixed seed) with a valid token and entity, and checks that no
 answer is a server error and every answer is documented: its status code, content type, headers
@@ -61,9 +62,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(clean_db, tmp_path: Path) -> Iterator[str]:
-    """The service as ``acctsync serve`` runs it on a local port (its own engine and job
-    runner, in uvicorn's thread and loop), with the embedded sandbox as its provider (state in
-    ``tmp_path``), so the connection routes reach a provider."""
+    """The service as ``acctsync serve`` builds it, on a local port (its own engine, in
+    uvicorn's thread and loop; no job runner), with the embedded sandbox as its provider (state
+    in ``tmp_path``), so the connection routes reach a provider."""
     port = _free_port()
     settings = Settings(
         database_url=DATABASE_URL,
@@ -74,7 +75,7 @@ def served(clean_db, tmp_path: Path) -> Iterator[str]:
     sandbox = create_sandbox_app(
         embedded_sandbox_config(settings, state_path=str(tmp_path / "sandbox-state.json"))
     )
-    app = build_service_app(settings, sandbox_app=sandbox)
+    app = build_service_app(settings, sandbox_app=sandbox, run_jobs=False)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
