@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.service import Principal
 from app.db.models import Entity, Event, WebhookDelivery, WebhookSubscription
 from app.errors import NotFound, Unprocessable
-from app.events import queries, service
+from app.events import notify, queries, service
 from app.events.schemas import (
     EventOut,
     ObjectType,
@@ -65,8 +65,10 @@ async def entity_scope(
     return entity_id
 
 
-def _bounds(**values: dt.datetime | None) -> dict[str, Any]:
-    return {k: v.isoformat() for k, v in values.items() if v is not None}
+def _bounds(*values: dt.datetime | None) -> dict[str, Any]:
+    """The ``created_at__gt/lt/gte/lte`` filters given (in that order), as a token keeps them."""
+    keys = ("created_at__gt", "created_at__lt", "created_at__gte", "created_at__lte")
+    return {k: v.isoformat() for k, v in zip(keys, values, strict=True) if v is not None}
 
 
 class EventController(Controller):
@@ -102,12 +104,7 @@ class EventController(Controller):
             "sort": sort or "sequence",
             "object_type": object_type,
             "after": after,
-            **_bounds(
-                created_at__gt=created_at__gt,
-                created_at__lt=created_at__lt,
-                created_at__gte=created_at__gte,
-                created_at__lte=created_at__lte,
-            ),
+            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
         }
         return await paginate(
             db_session,
@@ -172,12 +169,7 @@ class WebhookSubscriptionController(Controller):
             "order": order,
             "sort": sort,
             "object_type": object_type,
-            **_bounds(
-                created_at__gt=created_at__gt,
-                created_at__lt=created_at__lt,
-                created_at__gte=created_at__gte,
-                created_at__lte=created_at__lte,
-            ),
+            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
         }
         return await paginate(
             db_session,
@@ -234,7 +226,7 @@ class WebhookSubscriptionController(Controller):
         sub = await service.set_status(db_session, principal.partner_id, subscription_id, True)
         out = service.subscription_out(sub)
         await db_session.commit()
-        await _dispatch(principal.partner_id)
+        notify.publish({principal.partner_id})  # deliver what waited while it was disabled
         return out
 
     @post(
@@ -266,12 +258,6 @@ class WebhookSubscriptionController(Controller):
             db_session, principal.partner_id, subscription_id, state.secret_box
         )
         return service.with_secret(sub, secret)
-
-
-async def _dispatch(partner_id: uuid.UUID) -> None:
-    from app.events import notify
-
-    notify.publish({partner_id})
 
 
 class WebhookDeliveryController(Controller):
@@ -308,12 +294,7 @@ class WebhookDeliveryController(Controller):
             "object_type": object_type,
             "event_action": event_action,
             "subscription_id": str(webhook_subscription_id) if webhook_subscription_id else None,
-            **_bounds(
-                created_at__gt=created_at__gt,
-                created_at__lt=created_at__lt,
-                created_at__gte=created_at__gte,
-                created_at__lte=created_at__lte,
-            ),
+            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
         }
         return await paginate(
             db_session,

@@ -171,6 +171,10 @@ async def test_the_feed_resumes_after_a_sequence_in_order_and_pages(
     assert [e["sequence"] for e in nxt.json()["data"]] == [3, 4]
     desc = await _events(partner, order="desc", sort="created_at")
     assert [e["sequence"] for e in desc] == [5, 4, 3, 2, 1]
+    third = everything[2]["created_at"]
+    assert [e["sequence"] for e in await _events(partner, created_at__gte=third)] == [3, 4, 5]
+    assert [e["sequence"] for e in await _events(partner, created_at__lt=third)] == [1, 2]
+    assert await _events(partner, object_type="payable") == []
     assert [e["sequence"] for e in await _events(other_partner)] == [1]
     theirs = (await _events(other_partner))[0]["id"]
     r = await partner.client.get(f"/v1/events/{theirs}", headers=partner.headers)
