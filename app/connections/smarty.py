@@ -30,6 +30,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.connections import queries as connection_queries
 from app.connections.service import apply_provider_status, carry_over
 from app.connections.smarty_link import LINK_PATH, PLATFORM, connection_of_token
 from app.db.models import AccountingConnection
@@ -184,6 +185,10 @@ async def connect_submit(
             409 if wants_json else 200, "Choose the organisation to connect", organisations=listed
         )
     organisation = str(chosen[0]["organisation_id"])
+    # Locked only now (not across Smarty's answers): the status and errors change below.
+    c = await connection_queries.locked(db_session, c.id)
+    if c is None or c.status in ("connected", "disconnected"):
+        return answer(409, f"This connection is {c.status if c else 'gone'}")
     await store_tokens(db_session, state.secret_box, c.id, tokens)
     c.provider_company_id = organisation
     c.provider_connection_id = organisation
