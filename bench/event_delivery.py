@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     faults = Faults(0.3, 0.1, 0.1, retry_after=args.retry_after, timeout_sleep=0.5)
     receiver = Receiver(faults=faults)
-    await receiver.start()
+    await receiver.start_in_thread()
     async with one_loop_world(url, sessionmaker, sweep_interval=1.0) as world:
         world.service.state.jobs.context.extras.update(KNOBS)
         secrets = {}

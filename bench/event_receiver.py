@@ -16,6 +16,7 @@ import asyncio
 import json
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     _server: Any = None
     _task: Any = None
+    _thread: Any = None
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -126,9 +128,32 @@ class Receiver:
         return self.url
 
     async def stop(self) -> None:
+        if self._thread is not None:
+            self._server.should_exit = True
+            await asyncio.to_thread(self._thread.join)
+            return
         if self._server is not None:
             self._server.should_exit = True
             await self._task
+
+    async def start_in_thread(self) -> str:
+        """:meth:`start` in a thread with an event loop of its own (a bench's receiver must
+        not compete with the service for its event loop); returns the URL."""
+        ready = threading.Event()
+        url: list[str] = []
+
+        def serve() -> None:
+            async def main() -> None:
+                url.append(await self.start())
+                ready.set()
+                await self._task
+
+            asyncio.run(main())
+
+        self._thread = threading.Thread(target=serve, name="event-receiver", daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(ready.wait, 10)
+        return url[0]
 
     def figures(self, expected: dict[str, tuple[int, float]]) -> dict[str, Any]:
         """Delivered/duplicated/missing against ``expected`` (event id: (sequence, created
