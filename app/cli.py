@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from app.config import ConfigError, Settings, ensure_secret_key, load_settings
+from app.config import ConfigError, Settings, ensure_secret_key, load_settings, served_at
 
 log = logging.getLogger("acctsync")
 
@@ -153,7 +153,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _logging(settings)
     sock = _listen(args.host, args.port)
-    settings = _with_secret(settings)
+    bound_host, bound_port = sock.getsockname()[:2]
+    if bound_host in ("0.0.0.0", "::"):
+        bound_host = "127.0.0.1"
+    elif ":" in bound_host:
+        bound_host = f"[{bound_host}]"
+    settings = served_at(_with_secret(settings), f"http://{bound_host}:{bound_port}")
     if settings.is_sqlite:
         from app.db.config import upgrade_database
 

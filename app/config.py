@@ -107,6 +107,17 @@ def _int(name: str, value: str, minimum: int) -> int:
     return number
 
 
+def served_at(settings: Settings, url: str, environ: Mapping[str, str] | None = None) -> Settings:
+    """``settings`` with ``public_url`` = ``url`` (``http://host:port`` the service listens on)
+    unless ``ACCTSYNC_PUBLIC_URL`` is set: the embedded sandbox and Smarty emulator are
+    reached at ``{public_url}/sandbox`` and ``{public_url}/smarty``, so ``serve --port 9000``
+    without that variable must not keep pointing them at the default port 8000."""
+    env = os.environ if environ is None else environ
+    if (env.get(PREFIX + "PUBLIC_URL") or "").strip():
+        return settings
+    return replace(settings, public_url=url.rstrip("/"))
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default ``os.environ``).
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from app.config import Settings, load_settings
+from app.config import Settings, load_settings, served_at
 from app.connections.platforms import PLATFORM_KEYS
 from demo import webhooks
 from sandbox.examples import load_examples
@@ -689,7 +689,8 @@ async def run_demo(
         async with embedded_service(keep) as (base, cfg):
             await drive(base, cfg)
     else:
-        await drive(url.rstrip("/"), settings or load_settings())
+        base = url.rstrip("/")
+        await drive(base, served_at(settings or load_settings(), base))
     print("\n== summary")
     for report in reports:
         failed = [name for name, ok, _ in report.checks if not ok]

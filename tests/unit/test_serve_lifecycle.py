@@ -32,11 +32,13 @@ def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "ACCTSYNC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'acctsync.db'}",
-        "ACCTSYNC_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "ACCTSYNC_ENV": "development",
         "ACCTSYNC_LOG_LEVEL": "INFO",
     }
     env.pop("ACCTSYNC_CODAT_BASE_URL", None)
+    # No ACCTSYNC_PUBLIC_URL: `serve --port P` alone must point the embedded sandbox (its
+    # link page, the pulls) at port P, not at the default 8000.
+    env.pop("ACCTSYNC_PUBLIC_URL", None)
     return subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         cwd=tmp_path,
