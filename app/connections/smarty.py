@@ -35,23 +35,13 @@ from app.connections.service import apply_provider_status, carry_over
 from app.connections.smarty_link import LINK_PATH, PLATFORM, connection_of_token
 from app.db.models import AccountingConnection
 from app.providers import ProviderAuthError, ProviderError, ProviderUnavailable
-from app.providers.smarty import SmartyProvider, TokenSet, oauth_call, store_tokens, tokens_from
-
-
-class _Memory:
-    """Tokens held in memory while connecting (nothing is stored before the user is in)."""
-
-    def __init__(self, tokens: TokenSet) -> None:
-        self.tokens: TokenSet | None = tokens
-
-    async def load(self) -> TokenSet | None:
-        return self.tokens
-
-    async def save(self, tokens: TokenSet) -> None:
-        self.tokens = tokens
-
-    async def refused(self, reason: str) -> None:
-        self.tokens = None
+from app.providers.smarty import (
+    MemoryTokenStore,
+    SmartyProvider,
+    oauth_call,
+    store_tokens,
+    tokens_from,
+)
 
 
 def _page(title: str, body: str, status: int = 200) -> Response[str]:
@@ -160,7 +150,7 @@ async def connect_submit(
         else:
             return answer(400, "Give the Smarty user's email and password (or a refresh_token)")
         tokens = tokens_from(reply, time.time())
-        smarty = SmartyProvider(providers.smarty_client(_Memory(tokens)))
+        smarty = SmartyProvider(providers.smarty_client(MemoryTokenStore(tokens)))
         organisations = await smarty.list_organisations()
     except ProviderAuthError:
         return answer(400, "Smarty Accounting refused these credentials")

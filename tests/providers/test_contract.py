@@ -27,7 +27,7 @@ from app.providers import (
     PushOperation,
 )
 from app.providers.codat import CodatClient
-from app.providers.smarty import SmartyClient, SmartyProvider, TokenSet
+from app.providers.smarty import MemoryTokenStore, SmartyClient, SmartyProvider, TokenSet
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
 from smarty_sandbox import (
@@ -36,20 +36,6 @@ from smarty_sandbox import (
     SmartyConfig,
     create_smarty_app,
 )
-
-
-class MemoryTokens:
-    def __init__(self, tokens: TokenSet) -> None:
-        self.tokens: TokenSet | None = tokens
-
-    async def load(self) -> TokenSet | None:
-        return self.tokens
-
-    async def save(self, tokens: TokenSet) -> None:
-        self.tokens = tokens
-
-    async def refused(self, reason: str) -> None:
-        self.tokens = None
 
 
 @dataclass
@@ -106,7 +92,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
               "username": "owner@harbour.example", "password": "harbour-owner"},
     )  # fmt: skip
     tokens = answer.json()
-    store = MemoryTokens(TokenSet(access_token=tokens["access_token"],
+    store = MemoryTokenStore(TokenSet(access_token=tokens["access_token"],
                                   refresh_token=tokens["refresh_token"],
                                   expires_at=time.time() + 3600))  # fmt: skip
     client = SmartyClient("http://smarty.test/api/v1", "http://smarty.test/oauth",

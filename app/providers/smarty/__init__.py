@@ -18,13 +18,20 @@ from app.providers.smarty.client import (
     tokens_from,
 )
 from app.providers.smarty.provider import MAX_PAGE_SIZE, PLATFORM, SmartyProvider, to_codat
-from app.providers.smarty.tokens import DbTokenStore, forget_tokens, load_tokens, store_tokens
+from app.providers.smarty.tokens import (
+    DbTokenStore,
+    MemoryTokenStore,
+    forget_tokens,
+    load_tokens,
+    store_tokens,
+)
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "PLATFORM",
     "REFRESH_MARGIN",
     "DbTokenStore",
+    "MemoryTokenStore",
     "SmartyClient",
     "SmartyDeauthorized",
     "SmartyProvider",

@@ -97,3 +97,20 @@ class DbTokenStore:
                 connection.status_changed_at = dt.datetime.now(dt.UTC)
             await session.commit()
         log.warning("smarty connection %s deauthorized: %s", self.connection_id, reason)
+
+
+class MemoryTokenStore:
+    """A :class:`~app.providers.smarty.client.TokenStore` held in memory: tokens of a user who
+    is still connecting (nothing is stored before the user is in), and tests."""
+
+    def __init__(self, tokens: TokenSet) -> None:
+        self.tokens: TokenSet | None = tokens
+
+    async def load(self) -> TokenSet | None:
+        return self.tokens
+
+    async def save(self, tokens: TokenSet) -> None:
+        self.tokens = tokens
+
+    async def refused(self, reason: str) -> None:
+        self.tokens = None
