@@ -22,6 +22,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger("acctsync.api")
 
@@ -203,8 +204,29 @@ def _litestar_validation(
     return _detail(items)
 
 
+#: A database that is there but cannot answer now (SQLite's one writer held past the busy
+#: timeout; PostgreSQL out of connections, a serialisation failure or deadlock victim, a
+#: dropped connection): the transaction was rolled back, so the request can simply be retried.
+_BUSY = re.compile(
+    r"database is locked|database is busy|database table is locked|too many clients"
+    r"|could not serialize|deadlock detected|server closed the connection|connection refused"
+    r"|the database system is (?:starting up|shutting down)",
+    re.IGNORECASE,
+)
+
+
+def _database_busy(exc: Exception) -> bool:
+    """True for a transient database condition a client should retry (answered 503)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # the connection pool stayed exhausted
+        return True
+    return isinstance(exc, sa_exc.OperationalError) and bool(_BUSY.search(str(exc.orig)))
+
+
 def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Turn any exception into Monite's error body; 5xx are logged with the request id."""
+    """Turn any exception into Monite's error body; 5xx are logged with the request id.
+
+    A transient database condition (see ``_BUSY``) is a 503 with ``Retry-After: 1``, not a
+    500: the request's transaction was rolled back and changed nothing."""
     if isinstance(exc, Unprocessable):
         return _detail([{"loc": loc, "msg": msg, "type": t} for loc, msg, t in exc.errors])
     if isinstance(exc, ValidationException):
@@ -222,6 +244,15 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if isinstance(exc, HTTPException):
         # e.g. a 405's Allow header (RFC 9110), a 429's Retry-After
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+    if _database_busy(exc):
+        log.warning(
+            "database busy, answered 503: %s",
+            getattr(exc, "orig", exc),
+            extra={"request_id": request.scope.get("state", {}).get("request_id")},
+        )
+        return _error(
+            503, "The database is busy; nothing was changed, retry shortly", {"Retry-After": "1"}
+        )
     log.exception(
         "unhandled error",
         extra={"request_id": request.scope.get("state", {}).get("request_id")},

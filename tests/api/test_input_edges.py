@@ -108,3 +108,33 @@ async def test_an_over_long_entity_name_is_a_422(client, partner: PartnerCtx) ->
     assert r.status_code == 422, r.text
     assert "legal_name" in r.json()["detail"][0]["loc"]
     assert await _entities(client, partner) == before
+
+
+@pytest.mark.parametrize(
+    ("cause", "status"),
+    [
+        ("database is locked", 503),  # SQLite: another writer held the lock past busy_timeout
+        ("FATAL: sorry, too many clients already", 503),  # PostgreSQL out of connections
+        ("no such table: entities", 500),  # a broken deployment is not "busy": still a 500
+    ],
+)
+async def test_a_busy_database_is_a_503_to_retry_not_a_500(
+    client, partner: PartnerCtx, monkeypatch: pytest.MonkeyPatch, cause: str, status: int
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from app.entities import queries
+
+    entity = await partner.create_entity()
+
+    async def busy(*args, **kwargs):
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError(cause))
+
+    monkeypatch.setattr(queries, "read_for_partner", busy)
+    r = await client.get(f"/v1/entities/{entity}", headers=partner.headers)
+    assert r.status_code == status, r.text
+    if status == 503:
+        assert r.headers["retry-after"] == "1"
+        assert "busy" in r.json()["error"]["message"]
