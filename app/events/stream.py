@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from typing import Any
 
@@ -25,12 +26,25 @@ from app.auth import queries as auth_queries
 from app.events import notify, queries, service
 
 POLL_SECONDS = 1.0
+#: An open stream re-checks its token this often: a revoked or expired token closes it (4401)
+#: within this bound, as :data:`app.auth.security.REVOCATION_STALENESS_S` bounds requests.
+RECHECK_SECONDS = 5.0
 BATCH = 200
 #: Close code for a missing or invalid token (4000-4999: the application's).
 UNAUTHORIZED = 4401
 
 
-async def _partner_of(socket: WebSocket[Any, Any, Any]) -> uuid.UUID | None:
+async def _token_live(
+    socket: WebSocket[Any, Any, Any], partner_id: uuid.UUID, token: Token
+) -> bool:
+    """The token has not expired and is not revoked (one query)."""
+    if token.exp.timestamp() <= time.time() or not token.jti:
+        return False
+    async with socket.app.state.sessionmaker() as session:
+        return await auth_queries.token_is_live(session, partner_id, token.jti)
+
+
+async def _partner_of(socket: WebSocket[Any, Any, Any]) -> tuple[uuid.UUID, Token] | None:
     header = socket.headers.get("authorization", "")
     raw = header[7:] if header.lower().startswith("bearer ") else socket.query_params.get("token")
     if not raw:
@@ -41,18 +55,28 @@ async def _partner_of(socket: WebSocket[Any, Any, Any]) -> uuid.UUID | None:
         partner_id = uuid.UUID(token.sub)
     except Exception:  # any malformed token is the same refusal
         return None
-    async with socket.app.state.sessionmaker() as session:
-        if not token.jti or not await auth_queries.token_is_live(session, partner_id, token.jti):
-            return None
-    return partner_id
+    if not await _token_live(socket, partner_id, token):
+        return None
+    return partner_id, token
 
 
 async def _send_events(
-    socket: WebSocket[Any, Any, Any], partner_id: uuid.UUID, after: int, entity: uuid.UUID | None
+    socket: WebSocket[Any, Any, Any],
+    partner_id: uuid.UUID,
+    token: Token,
+    after: int,
+    entity: uuid.UUID | None,
 ) -> None:
     sessionmaker = socket.app.state.sessionmaker
     last = after
+    checked = time.monotonic()
     while True:
+        if time.monotonic() - checked >= RECHECK_SECONDS:
+            # An open stream outlives neither a revoke nor the token's expiry for long.
+            if not await _token_live(socket, partner_id, token):
+                await socket.close(code=UNAUTHORIZED, reason="the token was revoked or expired")
+                return
+            checked = time.monotonic()
         async with sessionmaker() as session:
             rows = list(await queries.events_after(session, partner_id, last, BATCH, entity))
         for row in rows:
@@ -68,16 +92,18 @@ async def event_stream(
 ) -> None:
     """Stream the partner's events after sequence ``after`` (of one entity with
     ``entity_id``), then live. Closes with 4401 without a valid token, 4422 for a bad
-    ``after``; messages from the client are ignored."""
-    partner_id = await _partner_of(socket)
-    if partner_id is None:
+    ``after``, and with 4401 within :data:`RECHECK_SECONDS` once its token is revoked or
+    expires; messages from the client are ignored."""
+    authenticated = await _partner_of(socket)
+    if authenticated is None:
         await socket.close(code=UNAUTHORIZED, reason="a valid partner token is required")
         return
+    partner_id, token = authenticated
     if after < 0:
         await socket.close(code=4422, reason="after must be 0 or more")
         return
     await socket.accept()
-    sender = asyncio.create_task(_send_events(socket, partner_id, after, entity_id))
+    sender = asyncio.create_task(_send_events(socket, partner_id, token, after, entity_id))
     try:
         while not sender.done():
             receiver = asyncio.create_task(socket.receive_data(mode="text"))

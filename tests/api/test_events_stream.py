@@ -101,3 +101,30 @@ async def test_the_stream_needs_a_valid_partner_token(served: str) -> None:
             async with connect(url + suffix, additional_headers=headers):
                 pass
         assert refused.value.response.status_code == 403
+
+
+async def test_an_open_stream_closes_once_its_token_is_revoked(
+    served: str, sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    from app.events import stream
+
+    monkeypatch.setattr(stream, "RECHECK_SECONDS", 0.2)
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        partner = await make_partner(http, sessionmaker, "Revoked partner")  # type: ignore[arg-type]
+        async with connect(f"ws://{served}/v1/events/stream?token={partner.token}") as ws:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.5)  # open, nothing to send
+            revoked = await http.post(
+                "/v1/auth/revoke",
+                json={
+                    "client_id": partner.client_id,
+                    "client_secret": partner.client_secret,
+                    "token": partner.token,
+                },
+            )
+            assert revoked.status_code == 200, revoked.text
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
