@@ -55,7 +55,16 @@ def _enqueue_after_commit(session: AsyncSession, record_id: str) -> None:
                 ctx.jobs.enqueue("push_synced_record", synced_record_id=record_id)
             )
             _tasks.add(task)
-            task.add_done_callback(_tasks.discard)
+            task.add_done_callback(_enqueued)
+
+
+def _enqueued(task: asyncio.Task[object]) -> None:
+    """A queued push's enqueue task ended: a failure (the job runner stopping or restarting)
+    loses nothing, since the record is pending and the sweep queues it; say so once, without
+    the "Task exception was never retrieved" traceback."""
+    _tasks.discard(task)
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.info("push not queued now (%s: %s); the sweep will queue it", type(exc).__name__, exc)
 
 
 async def document_status_changed(
