@@ -145,9 +145,25 @@ class _Resolver:
         """The line's tax rate: its `accounting_tax_rate_id`, else the one active pulled rate
         whose value is the line's `tax_rate`, else the pulled rate `default_id`. Where the
         accounting system has no active tax rates, an untaxed line needs none (None, no problem).
+
+        A line that gives both a `tax_rate` and an `accounting_tax_rate_id` must agree with
+        itself: 20% of tax coded to a 0% rate would be booked at the rate's value by the
+        accounting system (Xero and QuickBooks compute a line's tax from its tax code), so the
+        totals here and there would differ (`tax_rate_mismatch`).
         """
         if line.accounting_tax_rate_id is not None:
-            return self._by_id(line.accounting_tax_rate_id, n, "accounting_tax_rate_id", problems)
+            rate = self._by_id(line.accounting_tax_rate_id, n, "accounting_tax_rate_id", problems)
+            if rate is not None and line.tax_rate is not None and line.tax_rate != rate.rate:
+                problems.append(
+                    Problem(
+                        code="tax_rate_mismatch",
+                        message=f"line {n}: the line's tax is {format_rate(line.tax_rate)} but "
+                        f"tax rate '{rate.name}' is {format_rate(rate.rate)}; make them agree",
+                        line=n,
+                        field="tax_rate",
+                    )
+                )
+            return rate
         if not self.active_by_value and not line.tax_rate and default_id is None:
             # The platform keeps no (active) tax rates (KashFlow's and QuickBooks Online's
             # example companies, US books without sales tax): an untaxed line is pushed

@@ -481,7 +481,7 @@ async def test_other_tenants_get_404(env, partner, other_partner, sessionmaker) 
 
 
 async def test_approval_runs_the_push_validation_and_lists_every_problem(
-    env, partner, status_calls
+    env, partner, status_calls, sessionmaker
 ) -> None:
     """Monite: "issuance of bills without this validation is prohibited"."""
     api = env["api"]
@@ -504,7 +504,8 @@ async def test_approval_runs_the_push_validation_and_lists_every_problem(
     assert all(p["msg"] for p in problems)
     assert (await api.get(f"/v1/payables/{pid}")).json()["status"] == "approve_in_progress"
     assert status_calls[-1][2:] == ("draft", "approve_in_progress")  # nothing after the refusal
-    # coding the lines (allowed while approval is in progress) lets it pass
+    # coding the lines (allowed while approval is in progress) lets it pass, but only to a
+    # rate that agrees with the line's tax: 12.5% coded to the 20% rate is refused
     lines = (await api.get(f"/v1/payables/{pid}")).json()["line_items"]
     for line in lines:
         fixed = await api.patch(
@@ -512,6 +513,32 @@ async def test_approval_runs_the_push_validation_and_lists_every_problem(
             {"ledger_account_id": env["account_id"], "accounting_tax_rate_id": env["rate_id"]},
         )
         assert fixed.status_code == 200, fixed.text
+    mismatch = await api.post(f"/v1/payables/{pid}/approve_payment_operation")
+    assert mismatch.status_code == 422, mismatch.text
+    assert [(tuple(p["loc"]), p["type"]) for p in mismatch.json()["detail"]] == [
+        (("payable", "line_items", 1, "tax"), "tax_rate_mismatch")
+    ]
+    assert "12.5% but tax rate 'VAT 20%' is 20%" in mismatch.json()["detail"][0]["msg"]
+    async with sessionmaker() as session, session.begin():  # the next pull brings a 12.5% rate
+        conn_id = await session.scalar(
+            select(AccountingTaxRate.connection_id).where(
+                AccountingTaxRate.id == uuid.UUID(env["rate_id"])
+            )
+        )
+        reduced = uuid.uuid4()
+        await session.execute(
+            insert(AccountingTaxRate).values(
+                id=reduced,
+                connection_id=conn_id,
+                provider_id="VAT125",
+                name="VAT 12.5%",
+                effective_tax_rate=1250,
+            )
+        )
+    fixed = await api.patch(
+        f"/v1/payables/{pid}/line_items/{lines[1]['id']}", {"accounting_tax_rate_id": str(reduced)}
+    )
+    assert fixed.status_code == 200, fixed.text
     approved = await api.post(f"/v1/payables/{pid}/approve_payment_operation")
     assert approved.status_code == 200 and approved.json()["status"] == "waiting_to_be_paid"
 

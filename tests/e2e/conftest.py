@@ -91,6 +91,13 @@ class World:
         return await self.wait_for(pulled, what="first pull")
 
 
+def rate_of(rates: list[dict[str, Any]], value: int, n: int = 0) -> dict[str, Any]:
+    """The ``n``-th usable pulled tax rate (``GET /v1/accounting_tax_rates`` items) whose
+    value is ``value`` (percent x 100): a line's ``tax`` must agree with the rate it is coded
+    to (``tax_rate_mismatch``)."""
+    return [r for r in rates if r["effective_tax_rate"] == value and r["is_usable"] is not False][n]
+
+
 async def approved_payable(
     client: httpx.AsyncClient,
     headers: dict[str, str],

@@ -43,7 +43,7 @@ async def test_issued_receivables_past_due_become_overdue_and_are_pushed(world: 
     h = books.h
     customer = await counterpart(world, h, "Late Payer Ltd")
     prod = await product(world, h, "Consulting", 10000, books.accounts[0]["id"])
-    rate = books.rate(0)["id"]
+    rate = books.rate_of(2000)["id"]
     today = dt.datetime.now(dt.UTC).date()
     past = (today - dt.timedelta(days=3)).isoformat()
     late = await _invoice(world, h, customer, prod, rate, past)

@@ -6,7 +6,7 @@ import base64
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, rate_of
 
 
 async def _setup(world: World) -> tuple[str, dict[str, str], list[dict], list[dict]]:
@@ -14,7 +14,7 @@ async def _setup(world: World) -> tuple[str, dict[str, str], list[dict], list[di
     await world.connect(entity, "xero")
     h = world.partner.entity_headers(entity)
     accounts = (await world.client.get("/v1/ledger_accounts", headers=h)).json()["data"]
-    rates = (await world.client.get("/v1/accounting_tax_rates", headers=h)).json()["data"]
+    rates = (await world.client.get("/v1/accounting_tax_rates?limit=100", headers=h)).json()["data"]
     assert accounts and rates
     return entity, h, accounts, rates
 
@@ -110,7 +110,7 @@ async def test_approved_payable_is_pushed_as_an_open_bill(world, sessionmaker) -
             "unit_price": 1250,
             "tax": 2000,
             "ledger_account_id": accounts[0]["id"],
-            "accounting_tax_rate_id": rates[0]["id"],
+            "accounting_tax_rate_id": rate_of(rates, 2000)["id"],
         },
     )
     assert line.status_code == 201, line.text
@@ -168,7 +168,7 @@ async def test_validation_failure_then_fix_and_retry(world, sessionmaker) -> Non
                 "quantity": 1,
                 "unit_price": 20000,
                 "tax": 2000,
-                "accounting_tax_rate_id": rates[0]["id"],
+                "accounting_tax_rate_id": rate_of(rates, 2000)["id"],
             },
         )
     ).json()

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from app.sync.pull import pull
-from tests.e2e.conftest import World, approved_payable
+from tests.e2e.conftest import World, approved_payable, rate_of
 from tests.e2e.test_push import _sandbox_record, _setup, _vendor
 
 KEY = {"Authorization": "Basic c2FuZGJveA=="}
@@ -71,7 +71,8 @@ async def _pull_now(world: World, connection_id: str) -> None:
 
 
 async def _approved_bill(world: World, h: dict[str, str], vendor: str, accounts, rates) -> str:
-    return await approved_payable(world.client, h, vendor, accounts[0]["id"], rates[0]["id"])
+    rate = rate_of(rates, 2000)["id"]  # the line's 20%
+    return await approved_payable(world.client, h, vendor, accounts[0]["id"], rate)
 
 
 async def _record(

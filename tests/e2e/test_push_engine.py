@@ -23,7 +23,7 @@ from app.db.models import (
 from app.sync import push
 from app.sync.push import common as push_common
 from app.sync.push import send as push_send
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, rate_of
 
 SANDBOX_AUTH = {"Authorization": "Basic " + base64.b64encode(b"sandbox").decode()}
 BASE = "/v1/accounting_synced_records"
@@ -47,10 +47,9 @@ class Books:
         self.h = world.partner.entity_headers(entity)
         self.accounts, self.rates = accounts, rates
 
-    def rate(self, n: int) -> dict[str, Any]:
-        """The n-th pulled tax rate (the Xero example's rates are both 0%, so the lines carry
-        their own rate, as Monite's payable lines do)."""
-        return self.rates[n]
+    def rate_of(self, value: int, n: int = 0) -> dict[str, Any]:
+        """The ``n``-th usable pulled tax rate of ``value`` (percent x 100), see ``rate_of``."""
+        return rate_of(self.rates, value, n)
 
 
 async def connect_books(world: World, name: str = "Push Ltd") -> Books:
@@ -271,7 +270,7 @@ async def provider_id_of(sessionmaker, model: Any, row_id: str) -> str:
 
 async def test_bill_lands_once_with_amounts_lines_tax_and_ledger_refs(world, sessionmaker) -> None:
     books = await connect_books(world)
-    std, zero = books.rate(0), books.rate(1)
+    std, zero = books.rate_of(2000), books.rate_of(0)
     acc1, acc2 = books.accounts[0], books.accounts[1]
     vendor = await counterpart(world, books.h, "Globex Paper Mills")
     pid = await payable(
@@ -360,7 +359,7 @@ async def test_invoice_lands_with_item_refs_and_a_matched_customer(world, sessio
     assert r.status_code == 201, r.text
     customer = r.json()["id"]
     account = books.accounts[0]
-    std = books.rate(0)
+    std = books.rate_of(2000)
     consulting = await product(world, books.h, "Acctsync consulting day", 50000, account["id"])
     training = await product(world, books.h, "Acctsync training seat", 12000, account["id"])
     rid = await receivable(
@@ -457,7 +456,7 @@ async def test_each_validation_failure_is_an_error_and_calls_no_provider(
     books = await connect_books(world)
     company = await company_id(sessionmaker)
     acc, old_acc = books.accounts[0]["id"], books.accounts[1]["id"]
-    rate, old_rate = books.rate(0)["id"], books.rate(1)["id"]
+    rate, old_rate = books.rate_of(2000)["id"], books.rate_of(2000, 1)["id"]
     await push_at_submission(world, books.h)
     vendor = await counterpart(world, books.h, "Validation Supplier")
     customer = await counterpart(world, books.h, "Validation Customer")
@@ -522,7 +521,7 @@ async def test_a_fixed_payable_is_pushed_on_retry(world, sessionmaker) -> None:
     books = await connect_books(world)
     await push_at_submission(world, books.h)
     vendor = await counterpart(world, books.h, "Fixable Supplies")
-    std = books.rate(0)
+    std = books.rate_of(2000)
     pid = await payable(
         world,
         books.h,
@@ -559,7 +558,7 @@ async def test_a_fixed_payable_is_pushed_on_retry(world, sessionmaker) -> None:
 async def test_a_payable_paid_later_is_pushed_again_as_an_update(world, sessionmaker) -> None:
     books = await connect_books(world)
     vendor = await counterpart(world, books.h, "Update Supplies")
-    std = books.rate(0)
+    std = books.rate_of(2000)
     pid = await payable(
         world,
         books.h,
@@ -597,7 +596,7 @@ async def test_a_canceled_or_uncollectible_receivable_is_voided_after_it_lands(
 ) -> None:
     books = await connect_books(world)
     customer = await counterpart(world, books.h, "Void Customer Ltd")
-    std = books.rate(0)
+    std = books.rate_of(2000)
     prod = await product(world, books.h, "Void widget", 1500, books.accounts[0]["id"])
     rid = await receivable(
         world,
@@ -639,7 +638,7 @@ async def test_a_receivable_canceled_before_it_was_pushed_is_created_then_voided
     books = await connect_books(world)
     company = await company_id(sessionmaker)
     customer = await counterpart(world, books.h, "Early Void Customer")
-    std = books.rate(0)
+    std = books.rate_of(2000)
     prod = await product(world, books.h, "Early void widget", 1500, books.accounts[0]["id"])
     await set_faults(world, company, {"rate_5xx": 1.0})  # the first push cannot get through
     rid = await receivable(
@@ -684,7 +683,7 @@ async def _simple_bill(world: World, books: Books, vendor: str, ref: str = "DUP-
         vendor,
         [{"name": "Toner", "quantity": 1, "unit_price": 8000, "tax": 2000,
           "ledger_account_id": books.accounts[0]["id"],
-          "accounting_tax_rate_id": books.rate(0)["id"]}],
+          "accounting_tax_rate_id": books.rate_of(2000)["id"]}],
         document_id=ref,
     )  # fmt: skip
 

@@ -149,7 +149,7 @@ async def run_scenario(
         for n in range(parties)
     ]
     accounts = [a["id"] for a in books.accounts[:3]]  # the Xero example has two
-    rates = [r["id"] for r in books.rates[:2]]
+    rates = [books.rate_of(2000)["id"], books.rate_of(500)["id"]]  # the lines' taxes, in turn
     products = [
         (await product(world, h, f"Reliable product {n}", 1000 + 250 * n,
                        accounts[n % len(accounts)]), 1000 + 250 * n)
@@ -286,7 +286,7 @@ async def _receivable(
             {
                 "product_id": pid,
                 "quantity": 1 + (n + k) % 3,
-                "tax_rate_value": 2000,
+                "tax_rate_value": 2000 if (n + k) % 2 == 0 else 500,  # as its rate says
                 "accounting_tax_rate_id": rates[(n + k) % len(rates)],
             }
         )
@@ -314,7 +314,7 @@ async def _receivable(
         customer,
         [(prices[li["product_id"]], li["quantity"], "", li["accounting_tax_rate_id"],
           li["product_id"]) for li in lines],
-        [2000 for _ in lines],
+        [li["tax_rate_value"] for li in lines],
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.e2e.conftest import World, approved_payable, new_vendor
+from tests.e2e.conftest import World, approved_payable, new_vendor, rate_of
 
 KEY = {"Authorization": f"Basic {base64.b64encode(b'sandbox').decode()}"}
 BASE = "/v1/accounting_synced_records"
@@ -60,7 +60,7 @@ async def test_reconnecting_the_same_company_keeps_every_id(world: World) -> Non
     accounts = {a["id"] for a in await _all(world, h, "/v1/ledger_accounts?limit=100")}
     rates = {t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates?limit=100")}
     account = next(a["id"] for a in await _all(world, h, "/v1/ledger_accounts") if a["is_usable"])
-    rate = next(t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates") if t["is_usable"])
+    rate = rate_of(await _all(world, h, "/v1/accounting_tax_rates?limit=100"), 2000)["id"]
     vendor = await new_vendor(
         world.client, h, "Globex Supplies Ltd", country="GB", city="Leeds", line1="2 Mill Rd"
     )
@@ -131,7 +131,7 @@ async def test_a_document_approved_while_deauthorised_is_pushed_after_reauthoris
     h = world.partner.entity_headers(entity)
     conn = await world.connect(entity, "xero")
     account = next(a["id"] for a in await _all(world, h, "/v1/ledger_accounts") if a["is_usable"])
-    rate = next(t["id"] for t in await _all(world, h, "/v1/accounting_tax_rates") if t["is_usable"])
+    rate = rate_of(await _all(world, h, "/v1/accounting_tax_rates?limit=100"), 2000)["id"]
     vendor = await new_vendor(
         world.client, h, "Initech Supplies Ltd", country="GB", city="York", line1="3 Low St"
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from app.db.models import AccountingConnection, PayableLineItem, SyncedRecord
 from app.sync import push
 from app.sync.push import common as push_common
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, rate_of
 
 SANDBOX_AUTH = {"Authorization": "Basic " + base64.b64encode(b"sandbox").decode()}
 BASE = "/v1/accounting_synced_records"
@@ -38,7 +38,8 @@ async def _setup(world: World) -> tuple[str, dict[str, str], str, str, str]:
     await world.connect(entity, "xero")
     h = world.partner.entity_headers(entity)
     account = (await world.client.get("/v1/ledger_accounts", headers=h)).json()["data"][0]["id"]
-    rate = (await world.client.get("/v1/accounting_tax_rates", headers=h)).json()["data"][0]["id"]
+    rates = (await world.client.get("/v1/accounting_tax_rates?limit=100", headers=h)).json()["data"]
+    rate = rate_of(rates, 2000)["id"]  # the lines' 20%
     vendor = await world.client.post(
         "/v1/counterparts",
         headers=h,

@@ -186,6 +186,21 @@ def test_chosen_tax_rate_wins_over_value_matching(ctx):
     assert validation.lines[0].tax_rate_id == "OUTPUT2"
 
 
+def test_line_tax_disagreeing_with_its_chosen_rate_is_a_problem(ctx):
+    """20% of tax coded to the zero rate: the accounting system would book it at 0%."""
+    validation = validate_payable(
+        payable(
+            bill_line(tax_rate=2000, accounting_tax_rate_id="tr-0"),
+            bill_line(tax_rate=500, accounting_tax_rate_id="tr-5"),
+        ),
+        ctx,
+    )
+    assert codes(validation) == [("tax_rate_mismatch", 1, "tax_rate")]
+    assert "20% but tax rate 'No VAT' is 0%" in validation.problems[0].message
+    invoice = receivable(invoice_line(tax_rate=0, accounting_tax_rate_id="tr-out20"))
+    assert codes(validate_receivable(invoice, ctx)) == [("tax_rate_mismatch", 1, "tax_rate")]
+
+
 def test_chosen_archived_tax_rate_is_a_problem(ctx):
     validation = validate_payable(payable(bill_line(accounting_tax_rate_id="tr-old")), ctx)
     (problem,) = validation.problems
