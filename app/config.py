@@ -55,7 +55,6 @@ class Settings:
     pull_interval_seconds: int = 3600
     job_lease_seconds: int = 30
     manual_sync_daily_limit: int = 20
-    event_retention_days: int = 90  # events (and their deliveries) older than this are pruned
     webhook_allow_private_urls: bool = False  # production: webhooks to private addresses
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -193,8 +192,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["job_lease_seconds"] = _int(PREFIX + "JOB_LEASE_SECONDS", lease, 1)
     if (quota := get("MANUAL_SYNC_DAILY_LIMIT")) is not None:
         values["manual_sync_daily_limit"] = _int(PREFIX + "MANUAL_SYNC_DAILY_LIMIT", quota, 0)
-    if (retention := get("EVENT_RETENTION_DAYS")) is not None:
-        values["event_retention_days"] = _int(PREFIX + "EVENT_RETENTION_DAYS", retention, 1)
     if (private := get("WEBHOOK_ALLOW_PRIVATE_URLS")) is not None:
         if private.lower() not in ("1", "0", "true", "false", "yes", "no"):
             raise ConfigError(PREFIX + "WEBHOOK_ALLOW_PRIVATE_URLS", "must be 1/0, true/false")

@@ -56,11 +56,6 @@ OVERDUE_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:mark_overdue_recei
 OVERDUE_RUN_AT = dt.time(0, 5)
 OVERDUE_SCHEDULE = "daily:mark_overdue_receivables"
 OVERDUE_BATCH = 500
-PRUNE_EVENTS_LEASE = uuid.uuid5(uuid.NAMESPACE_URL, "acctsync:jobs:prune_events")
-#: The daily event pruning starts at this UTC time (and once whenever the runner starts).
-PRUNE_EVENTS_RUN_AT = dt.time(0, 35)
-PRUNE_EVENTS_SCHEDULE = "daily:prune_events"
-PRUNE_EVENTS_BATCH = 1000
 #: A drain that finds another one running runs again after this many seconds.
 DRAIN_BUSY_RETRY = 0.25
 
@@ -317,50 +312,13 @@ async def mark_overdue_receivables() -> int:
     return moved
 
 
-@registry.task()
-async def prune_events() -> int:
-    """Delete events older than ``ACCTSYNC_EVENT_RETENTION_DAYS`` (default 90; Monite keeps
-    its events about three months) with their delivery records, in batches of one
-    transaction each; returns how many went. One run at a time cluster-wide; then asks for
-    the next run at :data:`PRUNE_EVENTS_RUN_AT` UTC tomorrow."""
-    ctx = current_context()
-    pruned = 0
-    async with lease(ctx.jobs.engine, PRUNE_EVENTS_LEASE) as leased:
-        if leased:
-            before = dt.datetime.now(dt.UTC) - dt.timedelta(days=ctx.settings.event_retention_days)
-            while True:
-                async with ctx.sessionmaker() as session:
-                    batch = await event_queries.prune_events(session, before, PRUNE_EVENTS_BATCH)
-                    await session.commit()
-                pruned += batch
-                if batch < PRUNE_EVENTS_BATCH:
-                    break
-            if pruned:
-                log.info("events pruned: %d older than %s", pruned, before.isoformat())
-    await ctx.jobs.retry_later(
-        "prune_events", next_daily_run(PRUNE_EVENTS_RUN_AT), schedule_id=PRUNE_EVENTS_SCHEDULE
-    )
-    return pruned
-
-
-@registry.reconciler
-async def reconcile_prune_events(ctx: JobContext) -> None:
-    """Prune on start (it catches up after downtime and schedules the next run)."""
-    await ctx.jobs.enqueue("prune_events")
-
-
-def next_daily_run(at_time: dt.time, now: dt.datetime | None = None) -> float:
-    """Seconds from ``now`` to the next ``at_time`` (UTC), always in the future."""
+def next_overdue_run(now: dt.datetime | None = None) -> float:
+    """Seconds from ``now`` to the next :data:`OVERDUE_RUN_AT` (UTC), always in the future."""
     now = now or dt.datetime.now(dt.UTC)
-    at = dt.datetime.combine(now.date(), at_time, dt.UTC)
+    at = dt.datetime.combine(now.date(), OVERDUE_RUN_AT, dt.UTC)
     if at <= now:
         at += dt.timedelta(days=1)
     return (at - now).total_seconds()
-
-
-def next_overdue_run(now: dt.datetime | None = None) -> float:
-    """Seconds from ``now`` to the next :data:`OVERDUE_RUN_AT` (UTC), always in the future."""
-    return next_daily_run(OVERDUE_RUN_AT, now)
 
 
 @registry.reconciler

@@ -550,7 +550,6 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "sequence"),
         Index("ix_events_entity_list", "entity_id", "created_at", "id"),
-        Index("ix_events_created_at", "created_at"),  # the daily pruning (prune_events)
     )
     partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     sequence: Mapped[int] = mapped_column(BigInteger)

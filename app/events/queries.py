@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,14 +197,3 @@ def deliveries_stmt(
     if conditions:
         stmt = stmt.where(and_(*conditions))
     return _created_bounds(stmt, WebhookDelivery, query)
-
-
-async def prune_events(session: AsyncSession, before: dt.datetime, limit: int) -> int:
-    """Delete up to ``limit`` events created before ``before`` (UTC), oldest first, with their
-    deliveries (``ON DELETE CASCADE``); returns how many were deleted. Sequences are not
-    reused: the per-partner counter keeps its value."""
-    oldest = (
-        select(Event.id).where(Event.created_at < before).order_by(Event.created_at).limit(limit)
-    )
-    result = await session.execute(delete(Event).where(Event.id.in_(oldest.scalar_subquery())))
-    return int(result.rowcount or 0)
