@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e import conftest as e2e
-from tests.e2e.conftest import World, approved_payable
+from tests.e2e.conftest import World, approved_payable, rate_of
 
 world = e2e.world
 sandbox_overrides = e2e.sandbox_overrides
@@ -43,7 +43,8 @@ async def test_a_pull_and_a_push_move_the_figures(world: World) -> None:
     h = world.partner.entity_headers(entity)
     await world.connect(entity, "xero")
     accounts = (await world.client.get("/v1/ledger_accounts", headers=h)).json()["data"]
-    rate = (await world.client.get("/v1/accounting_tax_rates", headers=h)).json()["data"][0]
+    rates = (await world.client.get("/v1/accounting_tax_rates?limit=100", headers=h)).json()["data"]
+    rate = rate_of(rates, 2000)  # approved_payable's line is 20%
     vendor = await world.client.post(
         "/v1/counterparts",
         headers=h,

@@ -9,7 +9,7 @@ import base64
 from pathlib import Path
 
 from tests.conftest import PartnerCtx
-from tests.e2e.conftest import _world, approved_payable
+from tests.e2e.conftest import _world, approved_payable, rate_of
 
 KEY = {"Authorization": f"Basic {base64.b64encode(b'sandbox').decode()}"}
 
@@ -23,7 +23,9 @@ async def test_a_restarted_service_pulls_and_pushes_on_its_old_connection(
         conn = await first.connect(entity, "xero")
         h = first.partner.entity_headers(entity)
         accounts = (await first.client.get("/v1/ledger_accounts", headers=h)).json()["data"]
-        rates = (await first.client.get("/v1/accounting_tax_rates", headers=h)).json()["data"]
+        rates = (await first.client.get("/v1/accounting_tax_rates?limit=100", headers=h)).json()[
+            "data"
+        ]
         token = first.partner
     assert (tmp_path / "var" / "sandbox-state.json").exists()
 
@@ -82,7 +84,7 @@ async def test_a_restarted_service_pulls_and_pushes_on_its_old_connection(
             h,
             vendor.json()["id"],
             accounts[0]["id"],
-            rates[0]["id"],
+            rate_of(rates, 2000)["id"],
             line={"quantity": 1},
             document_id="AFTER-RESTART-1",
             due_date="2026-12-01",
