@@ -55,8 +55,11 @@ async def test_an_outage_shows_within_one_failed_pull_and_clears_after_recovery(
         "invoices",
         "bills",
     ]
-    assert by_type["accounts"]["records_read"] > 0
-    assert by_type["accounts"]["records_changed"] == by_type["accounts"]["records_read"]
+    # the last pull's figures: the first pull read the chart of accounts; a second one (queued
+    # by the connection's webhook after authorisation) may find nothing new and read 0
+    accounts = by_type["accounts"]
+    assert 0 <= accounts["records_changed"] <= accounts["records_read"]
+    assert (await world.client.get("/v1/ledger_accounts?limit=1", headers=h)).json()["data"]
     assert all(d["last_success_at"] and d["error"] is None for d in by_type.values())
     first_success = by_type["accounts"]["last_success_at"]
 

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import datetime as dt
 import itertools
+import json
 import os
 import random
 import re
@@ -56,7 +57,6 @@ LINE = re.compile(
     r"pull (?P<what>start|done|skipped|failed) connection=(?P<conn>\S+) "
     r"schedule=(?P<schedule>\S+) fire=(?P<fire>\S+) attempt=\d+ pid=(?P<pid>\d+)"
 )
-STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 
 
 @dataclass(frozen=True)
@@ -104,16 +104,28 @@ class Proc:
         self._log.close()
 
 
+def _logged(line: str) -> tuple[str, float] | None:
+    """``(message, epoch seconds)`` of one log line: the workers log JSON lines (``ts``,
+    ``message``; ``app.logs`` off a terminal)."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+        ts = dt.datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp()
+        return str(record["message"]), ts
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def events(*procs: Proc) -> list[Event]:
     found = []
     for proc in procs:
         for line in proc.text().splitlines():
-            m = LINE.search(line)
-            stamp = STAMP.search(line)
-            if m and stamp:
-                at = dt.datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            logged = _logged(line)
+            m = LINE.search(logged[0]) if logged else None
+            if logged and m:
                 found.append(
-                    Event(m["what"], m["conn"], m["schedule"], m["fire"], int(m["pid"]), at)
+                    Event(m["what"], m["conn"], m["schedule"], m["fire"], int(m["pid"]), logged[1])
                 )
     return found
 
