@@ -249,7 +249,8 @@ async def test_push_outcome_for_an_unknown_push_key_is_retried_not_dropped(
     async with sessionmaker() as session:
         event = await session.scalar(select(WebhookEvent))
     assert event.processed_at is None
-    assert event.attempts == 1 and "not recorded yet" in event.last_error
+    # at least the drain above (the runner's own drain, queued by the delivery, may also run)
+    assert event.attempts >= 1 and "not recorded yet" in event.last_error
     assert event.next_attempt_at is not None
 
 
