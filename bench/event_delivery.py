@@ -25,18 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import select
 
-from app.db.config import upgrade_database
-from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import Event
 from app.sync.push import common as push_common
+from bench._database import fresh_database
 from bench.event_receiver import Faults, Receiver
-from bench.push_reliability import _reset_postgres
 from tests.e2e.test_push_reliability import FAULTS, one_loop_world, run_scenario
 
 OBJECT_TYPES = ("payable", "receivable", "accounting_synced_record")
@@ -44,21 +40,15 @@ KNOBS = {"webhook_timeout": 0.25, "webhook_retry_base": 0.05, "webhook_retry_cap
 
 
 async def run(args: argparse.Namespace) -> None:
-    url = args.database_url
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="acctsync-bench-"))
-        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    elif url.startswith("postgresql"):
-        await _reset_postgres(url)
-    await asyncio.to_thread(upgrade_database, url)
-    engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
     push_common.RETRY_BASE, push_common.RETRY_CAP, push_common.POLL_AFTER = 0.5, 5.0, 2.0
     logging.disable(logging.WARNING)
     faults = Faults(0.3, 0.1, 0.1, retry_after=args.retry_after, timeout_sleep=0.5)
     receiver = Receiver(faults=faults)
     await receiver.start_in_thread()
-    async with one_loop_world(url, sessionmaker, sweep_interval=1.0) as world:
+    async with (
+        fresh_database(args.database_url) as db,
+        one_loop_world(db.url, db.sessionmaker, sweep_interval=1.0) as world,
+    ):
         world.service.state.jobs.context.extras.update(KNOBS)
         secrets = {}
         for object_type in OBJECT_TYPES:
@@ -73,14 +63,14 @@ async def run(args: argparse.Namespace) -> None:
         started = time.monotonic()
         push = await run_scenario(
             world,
-            sessionmaker,
+            db.sessionmaker,
             payables=args.payables,
             receivables=args.receivables,
             faults={**FAULTS, "retry_after": 1},
             restart_at=None if args.no_kill else 0.5,
             limit=args.limit,
         )
-        async with sessionmaker() as session:
+        async with db.sessionmaker() as session:
             rows = (
                 await session.scalars(select(Event).where(Event.object_type.in_(OBJECT_TYPES)))
             ).all()
@@ -92,11 +82,9 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.5)
         seconds = time.monotonic() - started
     await receiver.stop()
-    await engine.dispose()
     figures = receiver.figures(expected)
-    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(
-        f"database={database} documents={args.payables + args.receivables} "
+        f"database={db.name} documents={args.payables + args.receivables} "
         f"kill={'no' if args.no_kill else 'yes (job runner restarted halfway)'} "
         f"receiver=30% 503, 10% 429 (Retry-After {args.retry_after}), 10% timeouts"
     )

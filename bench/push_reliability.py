@@ -30,45 +30,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import tempfile
 import time
-from pathlib import Path
 
-from sqlalchemy import text
-
-from app.db.config import upgrade_database
-from app.db.engine import create_engine, create_sessionmaker
 from app.sync.push import common as push_common
+from bench._database import fresh_database
 from tests.e2e.test_push_reliability import FAULTS, one_loop_world, run_scenario
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS apscheduler CASCADE"))
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def run(args: argparse.Namespace) -> None:
-    url = args.database_url
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="acctsync-bench-"))
-        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    elif url.startswith("postgresql"):
-        await _reset_postgres(url)
-    await asyncio.to_thread(upgrade_database, url)
-    engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
     push_common.RETRY_BASE, push_common.RETRY_CAP, push_common.POLL_AFTER = 0.5, 5.0, 2.0
     logging.disable(logging.WARNING)  # the faults make the client log every retry
     faults = {**FAULTS, "retry_after": 1}
-    async with one_loop_world(url, sessionmaker, sweep_interval=1.0) as world:
+    async with (
+        fresh_database(args.database_url) as db,
+        one_loop_world(db.url, db.sessionmaker, sweep_interval=1.0) as world,
+    ):
         started = time.perf_counter()
         figures = await run_scenario(
             world,
-            sessionmaker,
+            db.sessionmaker,
             payables=args.payables,
             receivables=args.receivables,
             faults=faults,
@@ -76,9 +56,7 @@ async def run(args: argparse.Namespace) -> None:
             limit=args.limit,
         )
         wall = time.perf_counter() - started
-    await engine.dispose()
-    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"database={database} kill={'yes (in-process runner restart)' if args.kill else 'no'}")
+    print(f"database={db.name} kill={'yes (in-process runner restart)' if args.kill else 'no'}")
     print(f"faults={faults}")
     print(figures.line())
     docs = figures.payables + figures.receivables

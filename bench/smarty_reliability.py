@@ -22,54 +22,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import tempfile
 import time
-from pathlib import Path
 
-from sqlalchemy import text
-
-from app.db.config import upgrade_database
-from app.db.engine import create_engine, create_sessionmaker
 from app.sync.push import common as push_common
+from bench._database import fresh_database
 from tests.smarty.conftest import smarty_world_cm
 from tests.smarty.test_reliability import FAULTS, run_smarty_scenario
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS apscheduler CASCADE"))
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def run(args: argparse.Namespace) -> None:
-    url = args.database_url
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="acctsync-bench-"))
-        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    elif url.startswith("postgresql"):
-        await _reset_postgres(url)
-    await asyncio.to_thread(upgrade_database, url)
-    engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
     push_common.RETRY_BASE, push_common.RETRY_CAP, push_common.POLL_AFTER = 0.5, 5.0, 2.0
     logging.disable(logging.WARNING)
-    started = time.perf_counter()
-    async with smarty_world_cm(sessionmaker, database_url=url, sweep_interval=1.0) as world:
-        figures = await run_smarty_scenario(
-            world,
-            sessionmaker,
-            documents=args.documents,
-            restart_at=None if args.no_kill else 0.5,
-            limit=args.limit,
-            concurrency=args.concurrency,
-        )
-    wall = time.perf_counter() - started
-    await engine.dispose()
-    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"database={database} kill={'no' if args.no_kill else 'yes (in-process runner restart)'}")
+    async with fresh_database(args.database_url) as db:
+        started = time.perf_counter()
+        async with smarty_world_cm(
+            db.sessionmaker, database_url=db.url, sweep_interval=1.0
+        ) as world:
+            figures = await run_smarty_scenario(
+                world,
+                db.sessionmaker,
+                documents=args.documents,
+                restart_at=None if args.no_kill else 0.5,
+                limit=args.limit,
+                concurrency=args.concurrency,
+            )
+        wall = time.perf_counter() - started
+    print(f"database={db.name} kill={'no' if args.no_kill else 'yes (in-process runner restart)'}")
     print(f"faults={FAULTS}")
     print(figures.line())
     docs = figures.documents
