@@ -24,6 +24,7 @@ from app.config import Settings
 from app.runtime import build_service_app
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from tests._held import held
 from tests.conftest import DATABASE_URL, TEST_SECRET, PartnerCtx, make_partner
 
 SANDBOX_URL = "http://sandbox.test"
@@ -230,23 +231,5 @@ async def _world(
 async def world(clean_db, sessionmaker, sandbox_overrides) -> AsyncIterator[World]:
     # The lifespans hold anyio cancel scopes, which must be left by the task that entered
     # them: one task of its own enters and leaves the world.
-    ready: asyncio.Future[World] = asyncio.get_running_loop().create_future()
-    stop = asyncio.Event()
-
-    async def hold() -> None:
-        try:
-            async with _world(sessionmaker, sandbox_overrides) as w:
-                ready.set_result(w)
-                await stop.wait()
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-                return
-            raise
-
-    task = asyncio.create_task(hold())
-    try:
-        yield await ready
-    finally:
-        stop.set()
-        await task
+    async with held(_world(sessionmaker, sandbox_overrides)) as w:
+        yield w

@@ -18,6 +18,7 @@ from litestar import Litestar
 from app.config import Settings
 from app.runtime import build_service_app
 from smarty_sandbox import EXAMPLE_USERS, SmartyConfig, create_smarty_app
+from tests._held import held
 from tests.conftest import DATABASE_URL, TEST_SECRET, PartnerCtx, make_partner
 
 SMARTY_URL = "http://smarty.test"
@@ -129,23 +130,5 @@ async def smarty_world_cm(
 @pytest.fixture
 async def smarty_world(clean_db, sessionmaker) -> AsyncIterator[SmartyWorld]:
     # the lifespans hold anyio cancel scopes: one task enters and leaves them
-    ready: asyncio.Future[SmartyWorld] = asyncio.get_running_loop().create_future()
-    stop = asyncio.Event()
-
-    async def hold() -> None:
-        try:
-            async with smarty_world_cm(sessionmaker) as w:
-                ready.set_result(w)
-                await stop.wait()
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-                return
-            raise
-
-    task = asyncio.create_task(hold())
-    try:
-        yield await ready
-    finally:
-        stop.set()
-        await task
+    async with held(smarty_world_cm(sessionmaker)) as w:
+        yield w
