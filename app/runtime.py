@@ -22,6 +22,7 @@ from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
 from app.config import Settings
+from app.connections.service import mark_deauthorized
 from app.crypto import SecretBox
 from app.db.engine import create_engine, create_sessionmaker
 from app.jobs import Jobs
@@ -147,7 +148,12 @@ def build_service_app(
     sessionmaker = create_sessionmaker(engine)
     box = SecretBox(settings.secret_key)
     providers = ProviderFactory(
-        settings, box, sessionmaker, transport=provider_transport, client_options=provider_options
+        settings,
+        box,
+        sessionmaker,
+        on_smarty_refused=mark_deauthorized,
+        transport=provider_transport,
+        client_options=provider_options,
     )
     extra_routes: list[Any] = []
     if sandbox_app is None and settings.embedded_sandbox and provider_transport is None:
@@ -213,7 +219,9 @@ async def run_worker(settings: Settings, heartbeat_file: str | None = None) -> N
     ``heartbeat_file``, that file is touched every few seconds while the jobs run."""
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    providers = ProviderFactory(settings, SecretBox(settings.secret_key), sessionmaker)
+    providers = ProviderFactory(
+        settings, SecretBox(settings.secret_key), sessionmaker, on_smarty_refused=mark_deauthorized
+    )
     jobs = Jobs(settings, engine, sessionmaker, providers.for_partner, run_worker=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -357,6 +357,18 @@ def apply_provider_status(
     return became_connected
 
 
+async def mark_deauthorized(session: AsyncSession, connection_id: uuid.UUID) -> None:
+    """The provider refused the connection's own credentials for good (Smarty refused its
+    refresh token; its tokens are dropped in the same transaction): a ``connected``
+    connection becomes ``deauthorized`` until the user connects again; any other status, or
+    a connection that is gone, is left as it is. The caller commits.
+    """
+    c = await session.get(AccountingConnection, connection_id)
+    if c is not None and c.status == "connected":
+        c.status = "deauthorized"
+        c.status_changed_at = dt.datetime.now(dt.UTC)
+
+
 async def carry_over(session: AsyncSession, c: AccountingConnection) -> dict[str, Any]:
     """``c`` has just become connected: keep what the partner holds.
 

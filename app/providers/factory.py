@@ -14,6 +14,7 @@ from app.partners import queries as partner_queries
 from app.providers.codat import CodatClient, make_http_client
 from app.providers.smarty import PLATFORM as SMARTY_PLATFORM
 from app.providers.smarty import DbTokenStore, SmartyClient, SmartyProvider
+from app.providers.smarty.tokens import OnRefused
 
 
 class NoProviderKey(Exception):
@@ -29,6 +30,9 @@ class ProviderFactory:
 
     A connection that holds its own credentials (Smarty Accounting, platform
     ``smarty_accounting``) gets its own provider: ``for_partner(partner_id, connection=c)``.
+    When Smarty refuses such a connection's refresh token, its tokens are dropped and
+    ``on_smarty_refused`` is called in the same transaction (the service passes the
+    connections layer's ``mark_deauthorized``).
     """
 
     def __init__(
@@ -37,12 +41,14 @@ class ProviderFactory:
         box: SecretBox,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
+        on_smarty_refused: OnRefused,
         transport: httpx.AsyncBaseTransport | None = None,
         client_options: dict[str, object] | None = None,
     ) -> None:
         self.settings = settings
         self._box = box
         self._sessionmaker = sessionmaker
+        self._on_smarty_refused = on_smarty_refused
         self._http = make_http_client(transport=transport)
         self._clients: dict[str, CodatClient] = {}
         self._options = dict(client_options or {})
@@ -87,7 +93,9 @@ class ProviderFactory:
         """The Smarty provider of one connection (cached: its token is reused)."""
         provider = self._smarty.get(connection.id)
         if provider is None:
-            store = DbTokenStore(self._sessionmaker, self._box, connection.id)
+            store = DbTokenStore(
+                self._sessionmaker, self._box, connection.id, self._on_smarty_refused
+            )
             provider = SmartyProvider(self.smarty_client(store), connection.provider_company_id)
             self._smarty[connection.id] = provider
         return provider

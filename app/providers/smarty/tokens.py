@@ -6,16 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.crypto import SecretBox
-from app.db.models import AccountingConnection, ProviderCredential
+from app.db.models import ProviderCredential
 from app.providers.smarty.client import TokenSet
 
 log = logging.getLogger("acctsync.providers.smarty")
+
+#: Called with ``(session, connection_id)`` when Smarty refuses a connection's refresh token,
+#: in the transaction that drops its tokens (the caller commits): what becomes of the
+#: connection is the connections layer's to write.
+OnRefused = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
 
 
 async def store_tokens(
@@ -62,16 +68,19 @@ async def forget_tokens(session: AsyncSession, connection_id: uuid.UUID) -> None
 
 class DbTokenStore:
     """:class:`~app.providers.smarty.client.TokenStore` of one connection: each call in a
-    transaction of its own. ``refused`` forgets the tokens and marks the connection
-    ``deauthorized`` (the user connects again; the pull records the error)."""
+    transaction of its own. ``refused`` forgets the tokens and calls ``on_refused`` in the
+    same transaction (the service marks the connection ``deauthorized``: the user connects
+    again; the pull records the error)."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         box: SecretBox,
         connection_id: uuid.UUID,
+        on_refused: OnRefused,
     ) -> None:
         self._sessionmaker, self._box, self.connection_id = sessionmaker, box, connection_id
+        self._on_refused = on_refused
 
     async def load(self) -> TokenSet | None:
         async with self._sessionmaker() as session:
@@ -84,17 +93,8 @@ class DbTokenStore:
 
     async def refused(self, reason: str) -> None:
         async with self._sessionmaker() as session:
-            row = await session.scalar(
-                select(ProviderCredential).where(
-                    ProviderCredential.connection_id == self.connection_id
-                )
-            )
-            if row is not None:
-                await session.delete(row)
-            connection = await session.get(AccountingConnection, self.connection_id)
-            if connection is not None and connection.status == "connected":
-                connection.status = "deauthorized"
-                connection.status_changed_at = dt.datetime.now(dt.UTC)
+            await forget_tokens(session, self.connection_id)
+            await self._on_refused(session, self.connection_id)
             await session.commit()
         log.warning("smarty connection %s deauthorized: %s", self.connection_id, reason)
 
