@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import HeaderParameter, Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,21 +44,21 @@ EntityHeader = Annotated[
 ]
 
 
-async def entity_scope(
-    session: AsyncSession, principal: Principal, header: str | None
+async def provide_entity_scope(
+    db_session: AsyncSession, principal: Principal, entity_header: EntityHeader = None
 ) -> uuid.UUID | None:
-    """The entity named by the optional header, if it is the partner's.
+    """The entity named by the optional header, if it is the partner's (None without it).
 
     Raises:
         Unprocessable: not a UUID. NotFound: not an entity of the partner.
     """
-    if not header:
+    if not entity_header:
         return None
     try:
-        entity_id = uuid.UUID(header)
+        entity_id = uuid.UUID(entity_header)
     except ValueError:
         raise Unprocessable.field(["header", ENTITY_HEADER], "must be a UUID") from None
-    found = await session.scalar(
+    found = await db_session.scalar(
         select(Entity.id).where(Entity.id == entity_id, Entity.partner_id == principal.partner_id)
     )
     if found is None:
@@ -65,15 +66,35 @@ async def entity_scope(
     return entity_id
 
 
-def _bounds(*values: dt.datetime | None) -> dict[str, Any]:
-    """The ``created_at__gt/lt/gte/lte`` filters given (in that order), as a token keeps them."""
-    keys = ("created_at__gt", "created_at__lt", "created_at__gte", "created_at__lte")
-    return {k: v.isoformat() for k, v in zip(keys, values, strict=True) if v is not None}
+def provide_created_bounds(
+    created_at__gt: Created = None,
+    created_at__lt: Created = None,
+    created_at__gte: Created = None,
+    created_at__lte: Created = None,
+) -> dict[str, str]:
+    """The ``created_at__gt/lt/gte/lte`` filters given, as a token keeps them (ISO 8601)."""
+    given = {
+        "created_at__gt": created_at__gt,
+        "created_at__lt": created_at__lt,
+        "created_at__gte": created_at__gte,
+        "created_at__lte": created_at__lte,
+    }
+    return {k: v.isoformat() for k, v in given.items() if v is not None}
+
+
+#: The list routes' shared query and header parameters, each read by a dependency:
+#: ``created_bounds`` (the ``created_at__*`` filters) and ``entity_scope`` (the optional
+#: ``x-monite-entity-id``).
+LIST_DEPENDENCIES = {
+    "created_bounds": Provide(provide_created_bounds, sync_to_thread=False),
+    "entity_scope": Provide(provide_entity_scope),
+}
 
 
 class EventController(Controller):
     path = "/v1/events"
     tags = ["events"]
+    dependencies = LIST_DEPENDENCIES
 
     @get("/", operation_id="get_events")
     async def list_events(
@@ -81,7 +102,8 @@ class EventController(Controller):
         db_session: AsyncSession,
         principal: Principal,
         state: State,
-        entity_header: EntityHeader = None,
+        entity_scope: uuid.UUID | None,
+        created_bounds: dict[str, str],
         limit: Limit = 100,
         order: Order = "asc",
         sort: Literal["created_at", "updated_at"] | None = None,
@@ -91,27 +113,22 @@ class EventController(Controller):
             int | None,
             Parameter(ge=0, description="Only events with a higher sequence (resume a feed)"),
         ] = None,
-        created_at__gt: Created = None,
-        created_at__lt: Created = None,
-        created_at__gte: Created = None,
-        created_at__lte: Created = None,
     ) -> Page[EventOut]:
         """The partner's events, by ``sequence`` unless ``sort`` says otherwise. To follow the
         feed, pass the last sequence seen as ``after``: events commit in sequence order."""
-        entity_id = await entity_scope(db_session, principal, entity_header)
         query = {
             "order": order,
             "sort": sort or "sequence",
             "object_type": object_type,
             "after": after,
-            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
+            **created_bounds,
         }
         return await paginate(
             db_session,
             state.paginator,
-            lambda q, _c: queries.events_stmt(principal.partner_id, entity_id, q),
+            lambda q, _c: queries.events_stmt(principal.partner_id, entity_scope, q),
             list_name="events",
-            scope=f"{principal.partner_id}:{entity_id or '*'}",
+            scope=f"{principal.partner_id}:{entity_scope or '*'}",
             model=Event,
             query=query,
             limit=limit,
@@ -132,6 +149,7 @@ class EventController(Controller):
 class WebhookSubscriptionController(Controller):
     path = "/v1/webhook_subscriptions"
     tags = ["webhook subscriptions"]
+    dependencies = LIST_DEPENDENCIES
 
     @post("/", operation_id="post_webhook_subscriptions")
     async def create(
@@ -154,23 +172,15 @@ class WebhookSubscriptionController(Controller):
         db_session: AsyncSession,
         principal: Principal,
         state: State,
+        created_bounds: dict[str, str],
         limit: Limit = 100,
         order: Order = "asc",
         sort: Literal["created_at", "updated_at"] = "created_at",
         pagination_token: Token = None,
         object_type: ObjectType | None = None,
-        created_at__gt: Created = None,
-        created_at__lt: Created = None,
-        created_at__gte: Created = None,
-        created_at__lte: Created = None,
     ) -> Page[WebhookSubscriptionOut]:
         """The partner's subscriptions (never their secrets)."""
-        query = {
-            "order": order,
-            "sort": sort,
-            "object_type": object_type,
-            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
-        }
+        query = {"order": order, "sort": sort, "object_type": object_type, **created_bounds}
         return await paginate(
             db_session,
             state.paginator,
@@ -263,6 +273,7 @@ class WebhookSubscriptionController(Controller):
 class WebhookDeliveryController(Controller):
     path = "/v1/webhook_deliveries"
     tags = ["webhook subscriptions"]
+    dependencies = LIST_DEPENDENCIES
 
     @get("/", operation_id="get_webhook_deliveries")
     async def list_deliveries(
@@ -270,7 +281,8 @@ class WebhookDeliveryController(Controller):
         db_session: AsyncSession,
         principal: Principal,
         state: State,
-        entity_header: EntityHeader = None,
+        entity_scope: uuid.UUID | None,
+        created_bounds: dict[str, str],
         limit: Limit = 100,
         order: Order = "asc",
         sort: Literal["created_at", "updated_at"] = "created_at",
@@ -279,14 +291,9 @@ class WebhookDeliveryController(Controller):
         object_type: ObjectType | None = None,
         event_action: str | None = None,
         webhook_subscription_id: uuid.UUID | None = None,
-        created_at__gt: Created = None,
-        created_at__lt: Created = None,
-        created_at__gte: Created = None,
-        created_at__lte: Created = None,
     ) -> Page[WebhookDeliveryOut]:
         """Every delivery: its event, how many requests were made, the last status code and
         response excerpt, and whether it succeeded."""
-        entity_id = await entity_scope(db_session, principal, entity_header)
         query = {
             "order": order,
             "sort": sort,
@@ -294,14 +301,14 @@ class WebhookDeliveryController(Controller):
             "object_type": object_type,
             "event_action": event_action,
             "subscription_id": str(webhook_subscription_id) if webhook_subscription_id else None,
-            **_bounds(created_at__gt, created_at__lt, created_at__gte, created_at__lte),
+            **created_bounds,
         }
         return await paginate(
             db_session,
             state.paginator,
-            lambda q, _c: queries.deliveries_stmt(principal.partner_id, entity_id, q),
+            lambda q, _c: queries.deliveries_stmt(principal.partner_id, entity_scope, q),
             list_name="webhook_deliveries",
-            scope=f"{principal.partner_id}:{entity_id or '*'}",
+            scope=f"{principal.partner_id}:{entity_scope or '*'}",
             model=WebhookDelivery,
             query=query,
             limit=limit,
