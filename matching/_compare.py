@@ -16,6 +16,7 @@ from rapidfuzz.distance import OSA
 
 from ._index import name_score
 from ._normalise import (
+    CACHE_SIZE,
     STREET_TYPES,
     address_parts,
     city_key,
@@ -91,7 +92,7 @@ class Features:
 _DIGIT = re.compile(r"\d")
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=CACHE_SIZE)
 def _name_features(
     name: str,
 ) -> tuple[tuple[str, ...], str, str, frozenset[str], frozenset[str], bool]:
@@ -110,14 +111,14 @@ def _name_features(
     )
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _city_features(city: str | None) -> tuple[str | None, str | None]:
     if not city:
         return None, None
     return city_key(city), compact(fold(city))
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=CACHE_SIZE)
 def _address_features(
     address: str | None,
 ) -> tuple[frozenset[str], tuple[str, ...], str, frozenset[str]]:

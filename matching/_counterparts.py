@@ -23,7 +23,7 @@ from ._compare import FIELDS, LEVELS, MISSING, Features, compare
 from ._gc import gc_paused
 from ._index import NameIndex
 from ._model import M_U
-from ._normalise import STREET_TYPES, name_tokens
+from ._normalise import STREET_TYPES
 from ._types import Candidate, CounterpartRecord, FieldComparison, Match
 
 LINK_WEIGHT = 11.0
@@ -62,6 +62,10 @@ _FC = tuple(
 )
 
 
+def _as_is(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    return tokens
+
+
 def _address_keys(f: Features) -> list[tuple[str, ...]]:
     words = [w for w in f.street if len(w) >= 3 and w not in STREET_TYPES]
     keys: list[tuple[str, ...]] = []
@@ -89,8 +93,10 @@ class CounterpartIndex:
 
     def _build(self, existing: Sequence[CounterpartRecord]) -> None:
         self.records: tuple[CounterpartRecord, ...] = tuple(existing)
-        self.names = NameIndex((r.name for r in self.records), name_tokens)
         self.features: list[Features] = [Features(r) for r in self.records]
+        # The names' tokens as the features hold them (`name_tokens` of each name): not
+        # normalised twice, whatever the normalisation caches still hold.
+        self.names = NameIndex((f.name for f in self.features), _as_is)
         address: dict[tuple[str, ...], list[int]] = {}
         for row, f in enumerate(self.features):
             for key in _address_keys(f):

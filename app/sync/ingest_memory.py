@@ -7,7 +7,13 @@ collection every few hundred allocations, each older-generation pass scanning ev
 object of the process: about 30 % of a large pull's wall time. :func:`pull_gc` raises the
 first-generation threshold and freezes the objects alive when the first pull starts (the
 application's modules, caches, mappers: they are not scanned again), and restores both when
-the last concurrent pull ends. Cyclic garbage is still collected, in larger, rarer batches.
+the last concurrent pull ends. Cyclic garbage is still collected, in larger, rarer batches,
+and in one full collection after each stored page (:func:`page_done`): an HTTP response is a
+reference cycle in httpx (``Response.stream`` refers back to the response), so each page's
+body (5-7 MB for 5,000 records) is freed only by the cyclic collector; with the raised
+threshold the bodies of a whole data type waited for a rare full collection (70 MB of them
+at the end of a 160,000-record pull, issue 17). The collection scans only the objects created
+since the freeze: about 15 ms per 5,000-record page, measured.
 
 After a large pull :func:`release_memory` collects and asks glibc's allocator to hand freed
 heap pages back to the system (``malloc_trim``), so the process does not keep the pull's
@@ -55,6 +61,15 @@ def pull_gc() -> Iterator[None]:
             gc.set_threshold(*_saved)
             gc.unfreeze()
             _saved = None
+
+
+def page_done() -> None:
+    """After a page is stored (its records no longer referenced), while any pull runs: a full
+    collection, so that the page's HTTP response and body, cyclic garbage, go now rather than
+    at the next full collection, which the raised threshold makes rare. Nothing outside a
+    pull."""
+    if _active:
+        gc.collect()
 
 
 def _malloc_trim() -> Any:

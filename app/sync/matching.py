@@ -174,8 +174,9 @@ class PullMatcher:
     page's transaction (so a page is stored and matched, or neither).
 
     The entity's counterparts are read and indexed (`matching.CounterpartIndex`) once per pull
-    and data type, not once per page: a pull of 100,000 contacts reuses one index. Products
-    are read per page of items, since the pull itself creates products.
+    and data type, not once per page: a pull of 100,000 contacts reuses one index, let go
+    when the pull moves on to the next data type. Products are read per page of items, since
+    the pull itself creates products.
     """
 
     def __init__(self, connection: AccountingConnection) -> None:
@@ -183,6 +184,11 @@ class PullMatcher:
         self._indexes: dict[bool, matching.CounterpartIndex] = {}
 
     async def __call__(self, session: AsyncSession, data_type: str, records: Sequence[Any]) -> None:
+        # An index serves one data type's pages (customers, or suppliers): once the pull has
+        # moved on to another data type it is let go, not kept to the pull's end.
+        current = {"customers": True, "suppliers": False}.get(data_type)
+        for customers in [k for k in self._indexes if k is not current]:
+            del self._indexes[customers]
         if data_type in OBJECT_TYPE:
             await match_page(session, self.connection, data_type, records, self)
 

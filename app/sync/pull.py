@@ -262,6 +262,8 @@ async def pull_data_type(
                 )
             if newest is not None and (newest_seen is None or newest > newest_seen):
                 newest_seen = newest
+            del page, read, records, raws  # this page's objects go in the collection now
+            ingest_memory.page_done()
     finally:
         if pending is not None:
             pending.cancel()
