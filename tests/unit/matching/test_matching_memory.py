@@ -41,7 +41,8 @@ def test_matching_more_distinct_contacts_keeps_no_more_memory() -> None:
     index = CounterpartIndex(
         [CP("cp-1", "Harrison & Sons Ltd", "GB", "Manchester", "14 Deansgate", "M3 2BW")]
     )
-    batch = 2 * CACHE_SIZE
+    batch = 16_384
+    assert batch >= CACHE_SIZE  # the first batch fills the caches
     first, second = _contacts(0, batch), _contacts(batch, batch)
     tracemalloc.start()
     try:
