@@ -130,6 +130,7 @@ async def _world(url: str, company: str, names: list[dict[str, Any]]) -> tuple[A
 
 
 async def run_pull(args: argparse.Namespace) -> dict[str, Any]:
+    rss_start = _rss_mb()  # the modules imported, nothing pulled yet
     url = await _fresh_database(args.db)
     names = json.loads(Path(args.names).read_bytes()) if args.names else []  # noqa: ASYNC240
     world, connection_id = await _world(url, args.company, names)
@@ -176,6 +177,7 @@ async def run_pull(args: argparse.Namespace) -> dict[str, Any]:
         "records_per_s": round(records / wall),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "rss_after_mb": round(rss_after, 1),
+        "rss_start_mb": round(rss_start, 1),
         "first_pull": first,
         "first_requests": first_requests,
         "unchanged_pull": second,

@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m bench.pull [--small] [--runs N] [--pg URL|--no-pg]`` (prints
 figures; not a test). Needs PostgreSQL at ``ACCTSYNC_BENCH_PG_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/acctsync_bench_pull``, recreated each run)
-for the PostgreSQL figures; without it only SQLite runs.
+for the PostgreSQL figures; without it only SQLite runs. Peak RSS is the pull process's own
+(``ru_maxrss`` of `bench._pull_run`): the sandbox serves from a process of its own.
 
 1. Starts the sandbox as a separate process (``python -m sandbox --port <random>``) and
    generates a company with ``POST /_admin/companies/generate``: 50,000 customers + 50,000
@@ -203,7 +204,8 @@ def main() -> None:
                     f"  {label} round {len(pulls)}: pull {pulls[-1]['records_per_s']:,} rec/s "
                     f"(load avg before {pulls[-1]['load']:.2f}, peak RSS "
                     f"{pulls[-1]['peak_rss_mb']:.0f} MB, RSS after the pull "
-                    f"{pulls[-1].get('rss_after_mb', 0):.0f} MB)"
+                    f"{pulls[-1].get('rss_after_mb', 0):.0f} MB, before it "
+                    f"{pulls[-1].get('rss_start_mb', 0):.0f} MB)"
                     + (
                         f"; decode+executemany floor {locals_[-1]['records_per_s']:,} rec/s "
                         f"(load {locals_[-1]['load']:.2f}): ratio "
