@@ -18,10 +18,10 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import msgspec
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -48,11 +48,51 @@ class Cursor(msgspec.Struct, array_like=True):
     id: str
 
 
+class Bound(NamedTuple):
+    """A list's statement whose values are all bind parameters, with their values.
+
+    A list that builds its ``stmt`` once per shape (which filters, which sort) and passes
+    ``Bound(stmt, params)`` has the page's keyset, order and limit added once per shape too:
+    building a statement and computing SQLAlchemy's cache key for it cost more than running a
+    100-row page (``bench.api``, issue 17). Its rows are read as Core rows (``stmt`` selects
+    columns, not ORM entities). Parameter names starting ``page_`` are the paginator's.
+    """
+
+    stmt: Select[Any]
+    params: dict[str, Any]
+
+
+#: Derived statements kept per process (shapes x sort directions x first/later page).
+SHAPES_KEPT = 512
+
+
 class Paginator:
     """Signs and reads tokens with a key derived from the service secret."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        #: (id(base), sort key, ascending scan, seek) -> (base, the page's statement); the
+        #: base is kept so that its id is not reused while the entry lives.
+        self._shapes: dict[tuple[int, str, bool, bool], tuple[Select[Any], Select[Any]]] = {}
+
+    def _shaped(
+        self,
+        base: Select[Any],
+        sort_col: InstrumentedAttribute[Any],
+        id_col: InstrumentedAttribute[Any],
+        scan_ascending: bool,
+        seek: bool,
+    ) -> Select[Any]:
+        """:func:`_complete` of ``base``, built once per shape."""
+        key = (id(base), sort_col.key, scan_ascending, seek)
+        kept = self._shapes.get(key)
+        if kept is not None and kept[0] is base:
+            return kept[1]
+        stmt = _complete(base, sort_col, id_col, scan_ascending, seek)
+        if len(self._shapes) >= SHAPES_KEPT:
+            self._shapes.clear()
+        self._shapes[key] = (base, stmt)
+        return stmt
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
@@ -84,7 +124,7 @@ class Paginator:
     async def page(
         self,
         session: AsyncSession,
-        stmt: Select[Any],
+        stmt: Select[Any] | Bound,
         *,
         list_name: str,
         scope: str,
@@ -95,7 +135,8 @@ class Paginator:
         limit: int,
         token: str | None,
     ) -> tuple[Sequence[Any], str | None, str | None, dict[str, Any]]:
-        """Run one page of ``stmt`` (already filtered by scope and query).
+        """Run one page of ``stmt`` (already filtered by scope and query; a :class:`Bound`
+        statement is completed once per shape and read as Core rows).
 
         Returns ``(rows, next_token, prev_token, query)`` where ``query`` is the one in force
         (the token's, when a token was given, so the caller can re-apply its filters).
@@ -110,20 +151,20 @@ class Paginator:
         ascending = order == "asc"
         forward = direction == "next"
         scan_ascending = ascending == forward
+        params: dict[str, Any] = {"page_limit": limit + 1}
         if after is not None:
-            value, last_id = after
-            # A row-value comparison, which both SQLite and PostgreSQL use as an index seek
-            # (the equivalent OR/AND form scans from the start of the list).
-            position = tuple_(sort_col, id_col)
-            after_row = tuple_(literal(value, sort_col.type), literal(last_id, id_col.type))
-            stmt = stmt.where(position > after_row if scan_ascending else position < after_row)
-        if scan_ascending:
-            stmt = stmt.order_by(sort_col.asc(), id_col.asc())
+            params["page_after_value"], params["page_after_id"] = after
+        seek = after is not None
+        if isinstance(stmt, Bound):
+            shaped = self._shaped(stmt.stmt, sort_col, id_col, scan_ascending, seek)
+            # Core execution on the session's connection: the ORM's row loading is skipped.
+            connection = await session.connection()
+            rows = list((await connection.execute(shaped, {**stmt.params, **params})).all())
         else:
-            stmt = stmt.order_by(sort_col.desc(), id_col.desc())
-        result = await session.execute(stmt.limit(limit + 1))
-        # One ORM entity per row, or (a statement of columns) the Core rows themselves.
-        rows = list(result.scalars().all() if len(result.keys()) == 1 else result.all())
+            shaped = _complete(stmt, sort_col, id_col, scan_ascending, seek)
+            result = await session.execute(shaped, params)
+            # One ORM entity per row, or (a statement of columns) the Core rows themselves.
+            rows = list(result.scalars().all() if len(result.keys()) == 1 else result.all())
         more = len(rows) > limit
         rows = rows[:limit]
         if not forward:
@@ -155,7 +196,7 @@ class Paginator:
 
 #: A list's statement: fixed, or built from the query in force and the token's cursor (None
 #: on a first page).
-Statement = Select[Any] | Callable[[dict[str, Any], Cursor | None], Select[Any]]
+Statement = Select[Any] | Bound | Callable[[dict[str, Any], Cursor | None], Select[Any] | Bound]
 
 
 async def paginate(
@@ -200,6 +241,33 @@ async def paginate(
         token=token,
     )
     return Page([out(row) for row in rows] if out else list(rows), nxt, prev)
+
+
+def _complete(
+    base: Select[Any],
+    sort_col: InstrumentedAttribute[Any],
+    id_col: InstrumentedAttribute[Any],
+    scan_ascending: bool,
+    seek: bool,
+) -> Select[Any]:
+    """``base`` with a page's keyset condition (when ``seek``: rows after the bind parameters
+    ``page_after_value``, ``page_after_id`` in scan order), its order and its limit (bind
+    parameter ``page_limit``). The keyset is a row-value comparison, which both SQLite and
+    PostgreSQL use as an index seek (the equivalent OR/AND form scans from the start of the
+    list)."""
+    stmt = base
+    if seek:
+        position = tuple_(sort_col, id_col)
+        after_row = tuple_(
+            bindparam("page_after_value", type_=sort_col.type),
+            bindparam("page_after_id", type_=id_col.type),
+        )
+        stmt = stmt.where(position > after_row if scan_ascending else position < after_row)
+    if scan_ascending:
+        stmt = stmt.order_by(sort_col.asc(), id_col.asc())
+    else:
+        stmt = stmt.order_by(sort_col.desc(), id_col.desc())
+    return stmt.limit(bindparam("page_limit"))
 
 
 def _encode_value(value: Any) -> Any:

@@ -30,8 +30,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Connections a process keeps open (SQLAlchemy's ``pool_size``) and may open beyond them
+#: (``max_overflow``). The pool closes an overflow connection when it is returned, so a
+#: process whose steady concurrency exceeds ``pool_size`` opens and closes a connection per
+#: request (for aiosqlite: a thread and four PRAGMAs; for PostgreSQL: a login): measured
+#: with 16 concurrent requests, SQLAlchemy's default of 5 doubled the CPU per request of
+#: ``GET /v1/entities/{id}`` (``bench.api``, issue 17). Idle connections cost a blocked
+#: thread (SQLite) or a server slot (PostgreSQL: size ``max_connections`` for nodes x
+#: :data:`POOL_SIZE` + overflow).
+POOL_SIZE = 20
+MAX_OVERFLOW = 20
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine for ``database_url``.
+    """Create the async engine for ``database_url`` (pool: :data:`POOL_SIZE` kept,
+    :data:`MAX_OVERFLOW` more; ``kwargs`` override, as for ``create_async_engine``).
 
     For a file-backed SQLite URL the parent folder is created (``./var`` by default).
     """
@@ -40,11 +53,13 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         sqlite_cursor.install()  # one aiosqlite thread hop per statement, not four
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 

@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import Entity
+from app.db.reads import first_row, read_columns
 
 
 async def get_for_partner(
@@ -19,23 +20,23 @@ async def get_for_partner(
     )
 
 
-#: The columns ``service.to_out`` reads.
-OUT_COLUMNS = [
-    Entity.__table__.c[name]
-    for name in (
+#: The columns ``service.to_out`` reads (UUIDs and timestamps through ``app.db.reads``).
+OUT_COLUMNS = read_columns(
+    Entity.__table__,
+    (
         "id", "type", "status", "currency", "created_at", "updated_at", "email", "phone",
         "website", "tax_id", "address", "legal_name", "first_name", "last_name",
-    )
-]  # fmt: skip
+    ),
+)  # fmt: skip
 
 
 async def read_for_partner(
-    conn: AsyncConnection, partner_id: uuid.UUID, entity_id: uuid.UUID
+    engine: AsyncEngine, partner_id: uuid.UUID, entity_id: uuid.UUID
 ) -> Row[Any] | None:
-    """The entity's :data:`OUT_COLUMNS` if it belongs to the partner (a Core read on one
-    connection: no session, no ORM object; the read path of ``GET /v1/entities/{id}``)."""
+    """The entity's :data:`OUT_COLUMNS` if it belongs to the partner (a Core read in one hop:
+    no session, no ORM object; the read path of ``GET /v1/entities/{id}``)."""
     params = {"entity_id": entity_id, "partner_id": partner_id}
-    return (await conn.execute(_READ_FOR_PARTNER, params)).first()
+    return await first_row(engine, _READ_FOR_PARTNER, params)
 
 
 #: Built once: constructing the statement cost more than running it.

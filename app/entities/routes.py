@@ -63,8 +63,7 @@ class EntityController(Controller):
         self, entity_id: uuid.UUID, state: State, principal: Principal
     ) -> EntityOut:
         """One entity."""
-        async with state.engine.connect() as conn:  # a read: one connection, Core row
-            row = await queries.read_for_partner(conn, principal.partner_id, entity_id)
+        row = await queries.read_for_partner(state.engine, principal.partner_id, entity_id)
         if row is None:
             raise NotFound(f"Entity {entity_id} was not found")
         return service.to_out(row)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import PulledRecord, SyncAttempt, SyncedRecord
+from app.db.reads import read_columns
+from app.pagination import Bound
 
 
 async def of_provider_ids(
@@ -127,15 +130,16 @@ async def attempts_of(session: AsyncSession, record_id: uuid.UUID) -> Sequence[S
 
 
 #: What the list answers with (``service.to_out``): fewer columns, fewer values converted.
-LIST_COLUMNS = [
-    SyncedRecord.__table__.c[name]
-    for name in (
+#: UUIDs and timestamps are read through ``app.db.reads`` (one closure per value).
+LIST_COLUMNS = read_columns(
+    SyncedRecord.__table__,
+    (
         "id", "created_at", "updated_at", "object_type", "sync_status", "provider",
         "last_pulled_at", "object_id", "object_updated_at", "platform", "platform_object_id",
         "platform_updated_at", "provider_object_id", "provider_updated_at", "errors",
         "attempts", "next_attempt_at",
-    )
-]  # fmt: skip
+    ),
+)  # fmt: skip
 
 
 def list_stmt(
@@ -143,7 +147,7 @@ def list_stmt(
     object_type: str,
     filters: dict[str, Any],
     seek: tuple[dt.datetime, bool] | None = None,
-) -> Select[Any]:
+) -> Bound:
     """The list endpoint's query; ``filters`` as parsed by the route (see ``routes``).
 
     ``seek`` is ``(value, ascending)`` of a pagination token: a bound on the sort column
@@ -155,35 +159,69 @@ def list_stmt(
 
     It selects the columns of :data:`LIST_COLUMNS`: Core rows, not ORM objects (loading 100
     ORM objects and reading their attributes was a fifth of the request, issue 17);
-    ``service.to_out`` reads either.
+    ``service.to_out`` reads either. The statement is built once per shape (which filters,
+    sort, seek direction: :func:`_list_shape`) with every value a bind parameter.
     """
-    stmt = select(*LIST_COLUMNS).where(
-        SyncedRecord.entity_id == entity_id, SyncedRecord.object_type == object_type
+    dates = tuple(
+        key
+        for key in (f"{c}__{op}" for c in ("created_at", "updated_at") for op in _DATE_OPS)
+        if filters.get(key) is not None
     )
-    conds = []
+    params: dict[str, Any] = {"entity_id": entity_id, "object_type": object_type}
+    params.update((key, dt.datetime.fromisoformat(filters[key])) for key in dates)
     if seek is not None:
-        sort_col = getattr(SyncedRecord, filters.get("sort", "created_at"))
-        value, ascending = seek
-        conds.append(sort_col >= value if ascending else sort_col <= value)
+        params["seek"] = seek[0]
     if filters.get("object_id"):
-        conds.append(SyncedRecord.object_id == uuid.UUID(filters["object_id"]))
+        params["object_id"] = uuid.UUID(filters["object_id"])
     if filters.get("object_id__in"):
-        conds.append(SyncedRecord.object_id.in_([uuid.UUID(x) for x in filters["object_id__in"]]))
+        params["object_ids"] = [uuid.UUID(x) for x in filters["object_id__in"]]
     if filters.get("sync_status"):
-        conds.append(SyncedRecord.sync_status == filters["sync_status"])
-    for column in ("created_at", "updated_at"):
+        params["sync_status"] = filters["sync_status"]
+    shape = _list_shape(
+        filters.get("sort", "created_at"),
+        None if seek is None else seek[1],
+        "object_id" in params,
+        "object_ids" in params,
+        "sync_status" in params,
+        dates,
+    )
+    return Bound(shape, params)
+
+
+_DATE_OPS = {"gt": "__gt__", "lt": "__lt__", "gte": "__ge__", "lte": "__le__"}
+
+
+@functools.lru_cache(maxsize=256)
+def _list_shape(
+    sort: str,
+    seek_ascending: bool | None,
+    object_id: bool,
+    object_ids: bool,
+    sync_status: bool,
+    dates: tuple[str, ...],
+) -> Select[Any]:
+    """:func:`list_stmt`'s statement for one shape; values are the bind parameters
+    ``entity_id``, ``object_type``, ``seek``, ``object_id``, ``object_ids``, ``sync_status``
+    and each date filter's name (``created_at__gt``...)."""
+    conds = [
+        SyncedRecord.entity_id == bindparam("entity_id"),
+        SyncedRecord.object_type == bindparam("object_type"),
+    ]
+    if seek_ascending is not None:
+        sort_col = getattr(SyncedRecord, sort)
+        bound = bindparam("seek", type_=sort_col.type)
+        conds.append(sort_col >= bound if seek_ascending else sort_col <= bound)
+    if object_id:
+        conds.append(SyncedRecord.object_id == bindparam("object_id"))
+    if object_ids:
+        conds.append(SyncedRecord.object_id.in_(bindparam("object_ids", expanding=True)))
+    if sync_status:
+        conds.append(SyncedRecord.sync_status == bindparam("sync_status"))
+    for key in dates:
+        column, op = key.split("__")
         col = getattr(SyncedRecord, column)
-        for op in ("gt", "lt", "gte", "lte"):
-            value = filters.get(f"{column}__{op}")
-            if value is None:
-                continue
-            when = dt.datetime.fromisoformat(value)
-            conds.append(
-                {"gt": col > when, "lt": col < when, "gte": col >= when, "lte": col <= when}[op]
-            )
-    if conds:
-        stmt = stmt.where(and_(*conds))
-    return stmt
+        conds.append(getattr(col, _DATE_OPS[op])(bindparam(key, type_=col.type)))
+    return select(*LIST_COLUMNS).where(and_(*conds))
 
 
 async def count_by_status(

@@ -239,3 +239,34 @@ async def test_manual_retry_refusals(partner, sessionmaker) -> None:
         assert r.status_code == 422, (body, r.text)
     none = await partner.client.post(f"{BASE}/push", headers=h, json={"object_type": "bill"})
     assert none.status_code == 202 and none.json() == {"queued": 0}  # none is in error
+
+
+async def test_one_query_shape_answers_each_request_with_its_own_values(
+    partner, sessionmaker
+) -> None:
+    """The list's statement is built once per shape (issue 17): two entities asking the same
+    question in turn, and ``object_id__in`` lists of different lengths, each get their own
+    rows, and a page token keeps its own entity's position."""
+    first, second = await partner.create_entity(), await partner.create_entity()
+    await _records(sessionmaker, first, [{"sync_status": "done"}] * 3 + [{"sync_status": "error"}])
+    await _records(sessionmaker, second, [{"sync_status": "error"}] * 2)
+
+    async def listed(entity: str, q: str) -> dict[str, Any]:
+        r = await partner.client.get(
+            f"{BASE}?object_type=bill{q}", headers=partner.entity_headers(entity)
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    for _ in range(2):
+        assert _names(await listed(first, "&sync_status=error")) == ["b3"]
+        assert _names(await listed(second, "&sync_status=error")) == ["b0", "b1"]
+        assert _names(await listed(first, "&sync_status=done")) == ["b0", "b1", "b2"]
+    ids = [r["object_id"] for r in (await listed(first, ""))["data"]]
+    for n in (1, 3, 2):
+        q = "".join(f"&object_id__in={i}" for i in ids[:n])
+        assert [r["object_id"] for r in (await listed(first, q))["data"]] == ids[:n]
+    page = await listed(first, "&limit=2")
+    assert _names(await listed(second, "&limit=1")) == ["b0"]
+    token = page["next_pagination_token"]
+    assert _names(await listed(first, f"&limit=2&pagination_token={token}")) == ["b2", "b3"]
