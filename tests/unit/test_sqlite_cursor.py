@@ -53,3 +53,55 @@ async def test_commit_and_rollback_still_act_inside_a_transaction(tmp_path) -> N
             assert (await conn.execute(text("SELECT a FROM t"))).scalars().all() == [2]
     finally:
         await engine.dispose()
+
+
+async def test_autocommit_reads_take_turns_and_writers_are_not_held_back(
+    tmp_path, monkeypatch
+) -> None:
+    """At most ``CONCURRENT_READS`` reads outside a transaction run at once (issue 17), while a
+    write transaction's statements run beside them: a writer never waits for a read slot."""
+    import asyncio
+    import threading
+    import time
+
+    from sqlalchemy import event
+
+    monkeypatch.setattr(sqlite_cursor, "CONCURRENT_READS", 2)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    lock = threading.Lock()
+    running = {"now": 0, "peak": 0}
+
+    def slow(value: int) -> int:
+        with lock:
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
+        time.sleep(0.3 if value == 7 else 0.05)  # the writer's read outlasts a reader's
+        with lock:
+            running["now"] -= 1
+        return value
+
+    event.listen(
+        engine.sync_engine, "connect", lambda conn, _: conn.create_function("slow", 1, slow)
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+
+        async def read(i: int) -> int:
+            async with engine.connect() as conn:
+                return (await conn.execute(text("SELECT slow(:i)"), {"i": i})).scalar_one()
+
+        assert await asyncio.gather(*(read(i) for i in range(8))) == list(range(8))
+        assert running["peak"] == 2
+
+        running["peak"] = 0
+        async with engine.begin() as writer:
+            await writer.execute(text("INSERT INTO t (id) VALUES (1)"))  # opens the transaction
+            readers = asyncio.gather(*(read(i) for i in range(6)))
+            await asyncio.sleep(0.01)  # the readers hold both slots now
+            in_transaction = (await writer.execute(text("SELECT slow(7)"))).scalar_one()
+            assert in_transaction == 7
+            assert running["peak"] == 3  # the writer's read ran beside the two readers
+        assert await readers == list(range(6))
+    finally:
+        await engine.dispose()
