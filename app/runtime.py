@@ -28,6 +28,7 @@ from app.db.engine import create_engine, create_sessionmaker
 from app.jobs import Jobs
 from app.providers.factory import ProviderFactory
 from app.server import create_app
+from app.sync import ingest_memory
 from app.webhook_receiver.secrets import embedded_webhook_secret
 
 log = logging.getLogger("acctsync")
@@ -180,6 +181,7 @@ def build_service_app(
         if sandbox_app is not None and settings.embedded_sandbox:
             await sandbox_app.state.sandbox_runtime.start()
         await jobs.start()
+        ingest_memory.freeze_long_lived()
         try:
             yield
         finally:
@@ -228,6 +230,7 @@ async def run_worker(settings: Settings, heartbeat_file: str | None = None) -> N
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await jobs.start()
+    ingest_memory.freeze_long_lived()
     log.info("worker started")
     beat = (
         asyncio.create_task(_heartbeat(Path(heartbeat_file), jobs, stop))

@@ -127,8 +127,9 @@ async def first_row(
     engine: AsyncEngine, stmt: Executable, params: dict[str, Any]
 ) -> Row[Any] | None:
     """The first row of ``stmt`` with ``params``, or None, read on a connection of
-    ``engine``'s pool in one greenlet (see the module docstring). The connection goes back to
-    the pool before this returns, on success or error.
+    ``engine``'s pool in one greenlet (see the module docstring), outside any transaction on
+    PostgreSQL (autocommit: ``stmt`` must be a read). The connection goes back to the pool
+    before this returns, on success or error.
 
     Raises:
         sqlalchemy.exc.DBAPIError: as ``AsyncConnection.execute`` would.
@@ -138,4 +139,8 @@ async def first_row(
 
 def _first_row(sync_engine: Any, stmt: Executable, params: dict[str, Any]) -> Row[Any] | None:
     with sync_engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # One statement needs no transaction: without one, no BEGIN before it and no
+            # ROLLBACK when the connection goes back to the pool (two round trips of four).
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         return connection.execute(stmt, params).first()

@@ -41,6 +41,21 @@ _active = 0
 _saved: tuple[int, int, int] | None = None
 _libc: Any = None
 _libc_checked = False
+_long_lived_frozen = False
+
+
+def freeze_long_lived() -> None:
+    """Collect, then move every object alive now (the service's modules, app, mappers, caches
+    after start-up) out of the cyclic collector's reach for good (``gc.freeze``), so that a
+    full collection scans only what requests create. A full collection of the started
+    service's heap held requests for tens of milliseconds: p99 of ``GET /v1/entities/{id}``
+    under 16 concurrent clients 80 ms -> 15 ms on PostgreSQL (``bench.api``, issue 17).
+    Frozen objects are still freed by reference counting; :func:`pull_gc` re-freezes after
+    its own freeze is lifted. Call once, after start-up (process-wide)."""
+    global _long_lived_frozen
+    gc.collect()
+    gc.freeze()
+    _long_lived_frozen = True
 
 
 @contextlib.contextmanager
@@ -61,6 +76,8 @@ def pull_gc() -> Iterator[None]:
             gc.set_threshold(*_saved)
             gc.unfreeze()
             _saved = None
+            if _long_lived_frozen:
+                freeze_long_lived()
 
 
 def page_done() -> None:
