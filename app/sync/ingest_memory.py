@@ -51,11 +51,19 @@ def freeze_long_lived() -> None:
     service's heap held requests for tens of milliseconds: p99 of ``GET /v1/entities/{id}``
     under 16 concurrent clients 80 ms -> 15 ms on PostgreSQL (``bench.api``, issue 17).
     Frozen objects are still freed by reference counting; :func:`pull_gc` re-freezes after
-    its own freeze is lifted. Call once, after start-up (process-wide)."""
+    its own freeze is lifted (unfreezing, collecting what died since, freezing again).
+    Process-wide; only the first call acts (a test process starts many apps)."""
     global _long_lived_frozen
+    if _long_lived_frozen:
+        return
+    _long_lived_frozen = True
+    if _active == 0:  # else the pull's end freezes
+        _freeze_alive()
+
+
+def _freeze_alive() -> None:
     gc.collect()
     gc.freeze()
-    _long_lived_frozen = True
 
 
 @contextlib.contextmanager
@@ -77,7 +85,7 @@ def pull_gc() -> Iterator[None]:
             gc.unfreeze()
             _saved = None
             if _long_lived_frozen:
-                freeze_long_lived()
+                _freeze_alive()
 
 
 def page_done() -> None:

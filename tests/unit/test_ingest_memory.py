@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from app.sync import ingest_memory
+
+
+@pytest.fixture(autouse=True)
+def _nothing_frozen(monkeypatch):
+    """As in a process that has not frozen its start-up objects (a service started earlier in
+    this test process has)."""
+    monkeypatch.setattr(ingest_memory, "_long_lived_frozen", False)
+    gc.unfreeze()
 
 
 def test_threshold_raised_while_pulls_run_and_restored_after() -> None:
