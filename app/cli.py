@@ -163,7 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from app.db.config import upgrade_database
 
         upgrade_database(settings.database_url)
-    app = build_service_app(settings)
+    app = build_service_app(settings, freeze_after_start=True)
     _logging(settings)  # again: the embedded sandboxes' Litestar apps set theirs when built
     server = _server(
         uvicorn.Config(

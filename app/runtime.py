@@ -142,9 +142,13 @@ def build_service_app(
     run_jobs: bool | None = None,
     sweep_interval: float = 15.0,
     provider_options: dict[str, Any] | None = None,
+    freeze_after_start: bool = False,
 ) -> Litestar:
     """The service's ASGI app with jobs (unless ``ACCTSYNC_ROLE=api`` on PostgreSQL) and, on
-    the embedded default, the sandbox mounted at ``/sandbox``."""
+    the embedded default, the sandbox mounted at ``/sandbox``. ``freeze_after_start``: the
+    serving process's long-lived objects are frozen once started
+    (``ingest_memory.freeze_long_lived``; ``acctsync serve`` sets it: a process that builds
+    and drops many apps, as a test run does, would keep the first one's garbage)."""
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     box = SecretBox(settings.secret_key)
@@ -181,7 +185,8 @@ def build_service_app(
         if sandbox_app is not None and settings.embedded_sandbox:
             await sandbox_app.state.sandbox_runtime.start()
         await jobs.start()
-        ingest_memory.freeze_long_lived()
+        if freeze_after_start:
+            ingest_memory.freeze_long_lived()
         try:
             yield
         finally:

@@ -39,7 +39,7 @@ def service_app() -> Litestar:
     from app.config import load_settings
     from app.runtime import build_service_app
 
-    return build_service_app(load_settings())
+    return build_service_app(load_settings(), freeze_after_start=True)
 
 
 def _cell(value: Any) -> Any:

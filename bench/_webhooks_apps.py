@@ -32,7 +32,7 @@ def service_app() -> Litestar:
 
     settings = load_settings()
     _logging(settings)  # as ``acctsync serve`` does
-    return build_service_app(settings)
+    return build_service_app(settings, freeze_after_start=True)
 
 
 def service_nomw_app() -> Litestar:
@@ -51,7 +51,7 @@ def service_nomw_app() -> Litestar:
     PrometheusConfig.middleware = property(lambda _self: passthrough)  # type: ignore[assignment,method-assign]
     settings = load_settings()
     _logging(settings)  # as ``acctsync serve`` does
-    return build_service_app(settings)
+    return build_service_app(settings, freeze_after_start=True)
 
 
 def bare_app() -> Litestar:
