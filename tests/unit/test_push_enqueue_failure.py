@@ -35,7 +35,9 @@ async def test_a_failed_enqueue_is_logged_once_and_retrieved(
     finally:
         loop.set_exception_handler(previous)
     assert not hooks._tasks
-    assert [r.getMessage() for r in caplog.records] == [
+    # the push hook's own lines: in CI a job scheduler left running in this session's loop by
+    # an earlier test logged its failing sweep here too (see the stop 23 note)
+    assert [r.getMessage() for r in caplog.records if r.name == "acctsync.push"] == [
         "push not queued now (RuntimeError: the job runner is not running); the sweep will queue it"
     ]
     assert seen == []  # nothing "never retrieved"
