@@ -6,9 +6,11 @@ on the runner (``app.jobs.runner``) or APScheduler; the runner depends on nothin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,29 +75,52 @@ class JobContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-_context: JobContext | None = None
+#: Contexts of the runners started in this process, oldest first (a test process may run
+#: several apps at once; a service runs one).
+_started: list[JobContext] = []
+#: The context of the runner whose scheduler task this code runs in (set by that task, so
+#: its jobs and their child tasks see their own runner's context whatever else starts or
+#: stops in the process).
+_runner_context: ContextVar[JobContext | None] = ContextVar("acctsync_job_context", default=None)
 
 
 def current_context() -> JobContext:
-    """The context of the running process (set when :class:`app.jobs.Jobs` starts).
+    """The context of the runner this job runs under, else of the runner started last in this
+    process and still running (a request's hook, say).
 
     Raises:
-        RuntimeError: no job runner was started in this process.
+        RuntimeError: no job runner is running in this process.
     """
-    if _context is None:
+    context = active_context()
+    if context is None:
         raise RuntimeError("the job runner is not started in this process")
-    return _context
+    return context
 
 
 def active_context() -> JobContext | None:
-    """The context of the running process, or None when no job runner is started."""
-    return _context
+    """As :func:`current_context`, or None when no job runner is running."""
+    own = _runner_context.get()
+    if own is not None:
+        return own
+    return _started[-1] if _started else None
 
 
-def set_context(context: JobContext | None) -> None:
-    """Make ``context`` the process's (the runner calls this on start, and None on stop)."""
-    global _context
-    _context = context
+def enter_context(context: JobContext) -> None:
+    """Make ``context`` the process's latest (a runner calls this when it starts)."""
+    _started.append(context)
+
+
+def leave_context(context: JobContext) -> None:
+    """Forget ``context`` (a runner calls this when it stops); the runner started before it,
+    if one still runs, becomes the process's again."""
+    with contextlib.suppress(ValueError):
+        _started.remove(context)
+
+
+def bind_runner_context(context: JobContext) -> None:
+    """Make ``context`` the one seen by the calling task and the tasks it creates from now on
+    (a runner's scheduler task calls this before starting its scheduler)."""
+    _runner_context.set(context)
 
 
 def job_label() -> str:

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app import metrics
 from app.config import Settings
-from app.jobs.interface import JobContext, set_context
+from app.jobs.interface import JobContext, bind_runner_context, enter_context, leave_context
 from app.jobs.registry import TaskRegistry, registry
 
 log = logging.getLogger("acctsync.jobs")
@@ -189,15 +189,20 @@ class Jobs:
         """
         if not self.tasks.tasks:
             raise RuntimeError("no job task is registered: import app.tasks first")
-        set_context(self.context)
+        enter_context(self.context)
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(ready))
-        await ready
+        try:
+            await ready
+        except BaseException:
+            leave_context(self.context)
+            raise
         if self.run_worker:
             await self.reconcile()
 
     async def _run(self, ready: asyncio.Future[None]) -> None:
+        bind_runner_context(self.context)  # this runner's jobs see its context, not another's
         store, broker, store_engine = self._stores()
         role = SchedulerRole.both if self.run_worker else SchedulerRole.scheduler
         try:
@@ -259,7 +264,7 @@ class Jobs:
             self._stopping.set()
             task, self._task = self._task, None
             await task
-        set_context(None)
+        leave_context(self.context)
 
     async def _let_running_jobs_finish(self, grace: float) -> None:
         """Take no new job and wait (at most ``grace`` seconds) until none runs here."""

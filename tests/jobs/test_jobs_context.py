@@ -1,0 +1,92 @@
+"""Several job runners in one process (a test process starts many apps; one may stop while
+another runs): each runner's jobs see their own runner's context, and a runner stopping does
+not leave the others' jobs without one. Before, the context was one process global that the
+first ``Jobs.stop`` set to None: the still-running runner's sweep then failed with "the job
+runner is not started in this process"."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from app.jobs import Jobs, active_context, current_context
+from app.jobs.registry import TaskRegistry, TaskSpec
+
+SEEN: dict[str, Any] = {}
+DONE: dict[str, asyncio.Event] = {}
+
+
+async def record_context(name: str) -> None:
+    """Remember the context this job sees (or the error asking for it raised)."""
+    try:
+        SEEN[name] = current_context()
+    except RuntimeError as exc:
+        SEEN[name] = exc
+    DONE[name].set()
+
+
+async def sweep() -> None:
+    """The runner schedules a sweep; nothing to sweep here."""
+
+
+def _registry() -> TaskRegistry:
+    tasks = TaskRegistry()
+    tasks.add(TaskSpec("record_context", f"{__name__}:record_context"))
+    tasks.add(TaskSpec("sweep", f"{__name__}:sweep"))
+    return tasks
+
+
+async def _no_provider(_partner_id: uuid.UUID) -> Any:
+    raise AssertionError("no provider here")
+
+
+async def _job_sees(jobs: Jobs, name: str) -> Any:
+    DONE[name] = asyncio.Event()
+    await jobs.enqueue("record_context", name=name)
+    await asyncio.wait_for(DONE[name].wait(), 15)
+    return SEEN.pop(name)
+
+
+@pytest.mark.parametrize("stop_first", ["newer", "older"])
+async def test_a_runner_s_jobs_keep_its_context_while_another_starts_and_stops(
+    settings, clean_db, sessionmaker, stop_first: str
+) -> None:
+    # The older runner runs jobs; the newer only schedules (on PostgreSQL both would share
+    # the job store, and either could take a job).
+    older = Jobs(
+        settings, clean_db, sessionmaker, _no_provider, sweep_interval=3600, tasks=_registry()
+    )
+    newer = Jobs(
+        settings,
+        clean_db,
+        sessionmaker,
+        _no_provider,
+        run_worker=False,
+        sweep_interval=3600,
+        tasks=_registry(),
+    )
+    await older.start()
+    try:
+        assert active_context() is older.context
+        await newer.start()
+        try:
+            # outside any job (a request's hook): the runner started last
+            assert active_context() is newer.context
+            assert await _job_sees(older, "both running") is older.context
+        finally:
+            if stop_first == "newer":
+                await newer.stop()
+        if stop_first == "newer":
+            assert active_context() is older.context
+            assert await _job_sees(older, "newer stopped") is older.context
+    finally:
+        await older.stop()
+    if stop_first == "older":
+        assert active_context() is newer.context
+        await newer.stop()
+    assert active_context() is None
+    with pytest.raises(RuntimeError, match="not started"):
+        current_context()
