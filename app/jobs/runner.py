@@ -231,6 +231,11 @@ class Jobs:
                 )
                 if self.run_worker:
                     await scheduler.start_in_background()
+                    # Removed first: replacing a schedule keeps its acquisition, and a worker
+                    # killed while it held the sweep's would stop every worker sweeping until
+                    # that lease ran out (job_lease_seconds). A second sweep is harmless: it
+                    # takes a lease (app.tasks.sweep).
+                    await scheduler.remove_schedule("sweep")
                     await scheduler.add_schedule(
                         "sweep",
                         IntervalTrigger(seconds=self.sweep_interval),

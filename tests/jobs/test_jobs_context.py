@@ -7,13 +7,16 @@ runner is not started in this process"."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.jobs import Jobs, active_context, current_context
 from app.jobs.registry import TaskRegistry, TaskSpec
+from tests.conftest import IS_POSTGRES
 
 SEEN: dict[str, Any] = {}
 DONE: dict[str, asyncio.Event] = {}
@@ -90,3 +93,45 @@ async def test_a_runner_s_jobs_keep_its_context_while_another_starts_and_stops(
     assert active_context() is None
     with pytest.raises(RuntimeError, match="not started"):
         current_context()
+
+
+SWEEPS: list[float] = []
+
+
+async def note_sweep() -> None:
+    """A sweep that says when it ran."""
+    SWEEPS.append(time.monotonic())
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL only: the shared job store")
+async def test_a_new_worker_sweeps_at_once_though_a_dead_one_held_the_sweep_schedule(
+    settings, clean_db, sessionmaker
+) -> None:
+    """A worker killed while it held the cluster's sweep schedule (APScheduler acquires a
+    due schedule for ``job_lease_seconds``) must not stop the next worker sweeping until
+    that lease runs out: pushes whose job could not be queued wait for the sweep (seen as
+    7 pushes still pending 15 s after a kill, ``tests/e2e/test_push_reliability.py``)."""
+    tasks = TaskRegistry()
+    tasks.add(TaskSpec("sweep", f"{__name__}:note_sweep"))
+    first = Jobs(settings, clean_db, sessionmaker, _no_provider, sweep_interval=3600, tasks=tasks)
+    await first.start()
+    await first.stop()
+    async with clean_db.begin() as conn:  # as the dead worker left it: acquired for a minute
+        held = await conn.execute(
+            text(
+                "UPDATE apscheduler.schedules SET acquired_by = 'dead-worker', "
+                "acquired_until = now() + interval '60 seconds', next_fire_time = now() "
+                "WHERE id = 'sweep'"
+            )
+        )
+        assert held.rowcount == 1
+    SWEEPS.clear()
+    second = Jobs(settings, clean_db, sessionmaker, _no_provider, sweep_interval=0.2, tasks=tasks)
+    started = time.monotonic()
+    await second.start()
+    try:
+        await asyncio.sleep(2.5)
+    finally:
+        await second.stop()
+    # the one a worker queues when it starts, and the schedule's every 0.2 s after
+    assert len([t for t in SWEEPS if t > started]) >= 4, SWEEPS
