@@ -219,6 +219,8 @@ def _database_busy(exc: Exception) -> bool:
     """True for a transient database condition a client should retry (answered 503)."""
     if isinstance(exc, sa_exc.TimeoutError):  # the connection pool stayed exhausted
         return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True  # the server ended the connection (restart, terminated backend)
     return isinstance(exc, sa_exc.OperationalError) and bool(_BUSY.search(str(exc.orig)))
 
 

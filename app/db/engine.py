@@ -6,11 +6,13 @@ the API and the in-process worker can share the file. PostgreSQL runs through ps
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,6 +43,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 POOL_SIZE = 20
 MAX_OVERFLOW = 20
 
+#: A pooled PostgreSQL connection that sat idle in the pool this long (seconds) is pinged
+#: (``SELECT 1``) before it is handed out; one used more recently is not. SQLAlchemy's
+#: ``pool_pre_ping`` pings on every checkout: a round trip and two autocommit switches, 15%
+#: of the CPU of ``GET /v1/entities/{id}`` under load (``bench.api``, issue 17). A server
+#: restart or a terminated backend is still caught before use once the connection has
+#: been idle for this long; a connection that was in use when it died fails its statement,
+#: SQLAlchemy then discards every connection of the pool opened before (the next requests
+#: reconnect), a one-row read retries once (``app.db.reads.first_row``) and any other
+#: request is answered 503 with ``Retry-After`` (``app.errors``).
+PING_AFTER_IDLE_S = 1.0
+
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``database_url`` (pool: :data:`POOL_SIZE` kept,
@@ -60,8 +73,39 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", MAX_OVERFLOW)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_idle_connections(engine, PING_AFTER_IDLE_S)
+    return engine
+
+
+def ping_idle_connections(engine: AsyncEngine, idle_s: float) -> None:
+    """Ping a pooled connection before handing it out when it sat in ``engine``'s pool for
+    at least ``idle_s`` seconds (see :data:`PING_AFTER_IDLE_S`). A ping that finds the
+    connection gone discards it and every pooled connection opened before it, as
+    ``pool_pre_ping`` does, and the pool hands out a new one; any other ping error is raised
+    to the caller (``sqlalchemy.exc.DBAPIError``)."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+    clock = time.monotonic
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info["idle_since"] = clock()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or clock() - since < idle_s:
+            return  # just opened, or in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError(f"pooled connection gone: {exc}") from exc
+            raise
+
+    event.listen(sync_engine.pool, "checkin", checked_in)
+    event.listen(sync_engine.pool, "checkout", checked_out)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -29,6 +29,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import Column, Executable, Row, Table, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.processors import str_to_datetime
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.util import greenlet_spawn
@@ -129,11 +130,19 @@ async def first_row(
     """The first row of ``stmt`` with ``params``, or None, read on a connection of
     ``engine``'s pool in one greenlet (see the module docstring), outside any transaction on
     PostgreSQL (autocommit: ``stmt`` must be a read). The connection goes back to the pool
-    before this returns, on success or error.
+    before this returns, on success or error. A connection found dead by the read (the
+    server restarted or ended the backend while it sat in the pool) is discarded with every
+    connection opened before it, and the read runs once more on a new one.
 
     Raises:
-        sqlalchemy.exc.DBAPIError: as ``AsyncConnection.execute`` would.
+        sqlalchemy.exc.DBAPIError: as ``AsyncConnection.execute`` would (a second dead
+            connection: ``connection_invalidated`` is set).
     """
+    try:
+        return await greenlet_spawn(_first_row, engine.sync_engine, stmt, params)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
     return await greenlet_spawn(_first_row, engine.sync_engine, stmt, params)
 
 
