@@ -22,6 +22,7 @@ from app.config import Settings
 from app.db.config import upgrade_database
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import Base
+from app.jobs.interface import started_contexts
 from app.server import create_app
 
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
@@ -51,6 +52,16 @@ async def _reset_postgres(url: str) -> None:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _job_runners_stopped():
+    """A test stops every job runner it starts: one left running in the session's loop goes
+    on sweeping the shared test database with that test's provider, under later tests."""
+    before = {id(c) for c in started_contexts()}
+    yield
+    left = [c for c in started_contexts() if id(c) not in before]
+    assert not left, f"job runners started by this test and never stopped: {len(left)}"
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,11 @@ def active_context() -> JobContext | None:
     return _started[-1] if _started else None
 
 
+def started_contexts() -> tuple[JobContext, ...]:
+    """The contexts of the runners started in this process and not stopped, oldest first."""
+    return tuple(_started)
+
+
 def enter_context(context: JobContext) -> None:
     """Make ``context`` the process's latest (a runner calls this when it starts)."""
     _started.append(context)

@@ -264,12 +264,14 @@ class Jobs:
         cancelled inside a transaction can keep its connection, and on SQLite the database's
         write lock, after the stop (the next process or test to write then waits or fails).
         """
-        if self._task is not None:
-            await self._let_running_jobs_finish(grace)
-            self._stopping.set()
-            task, self._task = self._task, None
-            await task
-        leave_context(self.context)
+        try:
+            if self._task is not None:
+                await self._let_running_jobs_finish(grace)
+                self._stopping.set()
+                task, self._task = self._task, None
+                await task
+        finally:
+            leave_context(self.context)
 
     async def _let_running_jobs_finish(self, grace: float) -> None:
         """Take no new job and wait (at most ``grace`` seconds) until none runs here."""
