@@ -159,7 +159,10 @@ async def test_two_contacts_of_that_name_create_nothing_until_a_person_decides(w
         f"/v1/accounting_synced_records/{bill_record['id']}/push", headers=h
     )
     assert r.status_code == 200, r.text
-    assert r.json()["sync_status"] == "error"
+    # "pending" when a background job held the supplier's lease at that moment: it runs again
+    # shortly, to the same end
+    assert r.json()["sync_status"] in ("error", "pending"), r.json()
+    await _record(world, h, "bill", bill, "error")
     assert len(await _all_suppliers(world, company)) == before
 
     # Neither is ours: the person asks for a new contact; the bill follows on its own.
