@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from app.jobs import Jobs, active_context, current_context
-from app.jobs.registry import TaskRegistry, TaskSpec
 from tests.conftest import IS_POSTGRES
+from tests.jobs._runner import make_runner
 
 SEEN: dict[str, Any] = {}
 DONE: dict[str, asyncio.Event] = {}
@@ -29,21 +28,6 @@ async def record_context(name: str) -> None:
     except RuntimeError as exc:
         SEEN[name] = exc
     DONE[name].set()
-
-
-async def sweep() -> None:
-    """The runner schedules a sweep; nothing to sweep here."""
-
-
-def _registry() -> TaskRegistry:
-    tasks = TaskRegistry()
-    tasks.add(TaskSpec("record_context", f"{__name__}:record_context"))
-    tasks.add(TaskSpec("sweep", f"{__name__}:sweep"))
-    return tasks
-
-
-async def _no_provider(_partner_id: uuid.UUID) -> Any:
-    raise AssertionError("no provider here")
 
 
 async def _job_sees(jobs: Jobs, name: str) -> Any:
@@ -59,17 +43,10 @@ async def test_a_runner_s_jobs_keep_its_context_while_another_starts_and_stops(
 ) -> None:
     # The older runner runs jobs; the newer only schedules (on PostgreSQL both would share
     # the job store, and either could take a job).
-    older = Jobs(
-        settings, clean_db, sessionmaker, _no_provider, sweep_interval=3600, tasks=_registry()
-    )
-    newer = Jobs(
-        settings,
-        clean_db,
-        sessionmaker,
-        _no_provider,
-        run_worker=False,
-        sweep_interval=3600,
-        tasks=_registry(),
+    tasks = {"record_context": f"{__name__}:record_context"}
+    older = make_runner(settings, clean_db, sessionmaker, tasks, sweep_interval=3600)
+    newer = make_runner(
+        settings, clean_db, sessionmaker, tasks, run_worker=False, sweep_interval=3600
     )
     await older.start()
     try:
@@ -111,9 +88,8 @@ async def test_a_new_worker_sweeps_at_once_though_a_dead_one_held_the_sweep_sche
     due schedule for ``job_lease_seconds``) must not stop the next worker sweeping until
     that lease runs out: pushes whose job could not be queued wait for the sweep (seen as
     7 pushes still pending 15 s after a kill, ``tests/e2e/test_push_reliability.py``)."""
-    tasks = TaskRegistry()
-    tasks.add(TaskSpec("sweep", f"{__name__}:note_sweep"))
-    first = Jobs(settings, clean_db, sessionmaker, _no_provider, sweep_interval=3600, tasks=tasks)
+    tasks = {"sweep": f"{__name__}:note_sweep"}
+    first = make_runner(settings, clean_db, sessionmaker, tasks, sweep_interval=3600)
     await first.start()
     await first.stop()
     async with clean_db.begin() as conn:  # as the dead worker left it: acquired for a minute
@@ -126,7 +102,7 @@ async def test_a_new_worker_sweeps_at_once_though_a_dead_one_held_the_sweep_sche
         )
         assert held.rowcount == 1
     SWEEPS.clear()
-    second = Jobs(settings, clean_db, sessionmaker, _no_provider, sweep_interval=0.2, tasks=tasks)
+    second = make_runner(settings, clean_db, sessionmaker, tasks, sweep_interval=0.2)
     started = time.monotonic()
     await second.start()
     try:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
 from app.db.models import Partner
-from app.jobs import Jobs, current_context
-from app.jobs.registry import TaskRegistry, TaskSpec
+from app.jobs import current_context
+from tests.jobs._runner import make_runner
 
 STARTED: dict[str, asyncio.Event] = {}
 
@@ -28,24 +27,13 @@ async def slow_write(name: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-async def sweep() -> None:
-    """The runner schedules a sweep; nothing to sweep here."""
-
-
-def _registry() -> TaskRegistry:
-    tasks = TaskRegistry()
-    tasks.add(TaskSpec("slow_write", f"{__name__}:slow_write"))
-    tasks.add(TaskSpec("sweep", f"{__name__}:sweep"))
-    return tasks
-
-
-async def _no_provider(_partner_id: uuid.UUID) -> Any:
-    raise AssertionError("no provider here")
-
-
 async def _run_and_stop(settings, engine, sessionmaker, name: str, seconds: float, grace: float):
-    jobs = Jobs(
-        settings, engine, sessionmaker, _no_provider, sweep_interval=3600, tasks=_registry()
+    jobs = make_runner(
+        settings,
+        engine,
+        sessionmaker,
+        {"slow_write": f"{__name__}:slow_write"},
+        sweep_interval=3600,
     )
     STARTED[name] = asyncio.Event()
     await jobs.start()
