@@ -193,9 +193,9 @@ def build_service_app(
             # Jobs first (they use the provider client and the engine), then what they used;
             # the engine last, after the connections of cancelled jobs have closed.
             try:
-                # the runner the app holds now (a test's simulated restart replaces it)
-                for runner in dict.fromkeys((app.state.jobs, jobs)):
-                    await runner.stop()
+                # the runner the app holds now: whoever replaced the first one (a test's
+                # simulated restart) stopped it
+                await app.state.jobs.stop()
                 await settle_tasks()
             finally:
                 if sandbox_app is not None and settings.embedded_sandbox:
